@@ -1,0 +1,1 @@
+"""Shared fixtures. Tests run against the database named by DATABASE_URL (SQLite by default)."""
