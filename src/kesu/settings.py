@@ -17,6 +17,7 @@ ENVIRONMENT = os.environ.get("KESU_ENV", "development")
 PRODUCTION = ENVIRONMENT == "production"
 
 DATA_DIR = Path(os.environ.get("KESU_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _env_list(name: str, default: str = "") -> list[str]:

@@ -7,6 +7,7 @@ A policy file is YAML; :func:`kesu.policy.loader.parse_policy` turns it into a
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
@@ -136,6 +137,23 @@ class WorkingHours(Strict):
             raise ValueError("at least one working period is needed")
         return periods
 
+    @field_validator("extra_days_off", "extra_working_days", mode="before")
+    @classmethod
+    def _iso_dates(cls, days: object) -> object:
+        # YAML reads an unquoted 2026-02-14 as a date: keep it as its ISO text. A typo fails
+        # here, at load time, rather than in every deadline computed later.
+        if not isinstance(days, list):
+            return days
+        checked = []
+        for day in days:
+            text = day.isoformat() if isinstance(day, date) else str(day)
+            try:
+                date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{day!r} is not an ISO date (YYYY-MM-DD)") from None
+            checked.append(text)
+        return checked
+
     @property
     def minutes_per_day(self) -> int:
         def minutes(hhmm: str) -> int:
@@ -165,7 +183,8 @@ class Repeat(Strict):
 class BatchAlert(Strict):
     enabled: bool = False
     window_days: int = Field(default=7, ge=1)
-    threshold: int = Field(default=2, ge=2)
+    # 1: every complaint naming a batch alerts quality (seed 004: 对同类食品进行检查).
+    threshold: int = Field(default=2, ge=1)
 
 
 class Targets(Strict):
@@ -320,7 +339,9 @@ class PolicyDoc(Strict):
         return minutes
 
     def channel_rule_minutes(self, rule: ChannelRule) -> int:
-        return parse_duration(rule.duration, minutes_per_working_day=self.working_hours.minutes_per_day)
+        return parse_duration(
+            rule.duration, minutes_per_working_day=self.working_hours.minutes_per_day
+        )
 
     def more_severe(self, a: str, b: str) -> str:
         """The more severe of two level codes (lower rank)."""

@@ -4,31 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
-                ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('document', models.JSONField(verbose_name='document')),
-                ('checksum', models.CharField(max_length=64)),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='loaded from')),
-                ('loaded_at', models.DateTimeField(auto_now_add=True)),
-                ('is_active', models.BooleanField(default=False, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="name")),
+                ("version", models.PositiveIntegerField(verbose_name="version")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("document", models.JSONField(verbose_name="document")),
+                ("checksum", models.CharField(max_length=64)),
+                (
+                    "source",
+                    models.CharField(blank=True, max_length=300, verbose_name="loaded from"),
+                ),
+                ("loaded_at", models.DateTimeField(auto_now_add=True)),
+                ("is_active", models.BooleanField(default=False, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'policy version',
-                'verbose_name_plural': 'policy versions',
-                'ordering': ['name', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'version'), name='policy_name_version_unique'), models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='policy_single_active')],
+                "verbose_name": "policy version",
+                "verbose_name_plural": "policy versions",
+                "ordering": ["name", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("name", "version"), name="policy_name_version_unique"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_active", True)),
+                        fields=("is_active",),
+                        name="policy_single_active",
+                    ),
+                ],
             },
         ),
     ]

@@ -1,0 +1,95 @@
+"""Who may see and do what: the one place for permission rules (SPEC §1).
+
+Every service calls :func:`require_action`; every read goes through :func:`visible_complaints`
+or :func:`complaint_for_user`. A complaint a user may not see is reported as not found, so
+numbers and ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from kesu.accounts.models import Role, User
+from kesu.complaints.errors import InvalidTransition, NotFound, PermissionDenied
+from kesu.complaints.lifecycle import ACTIONS, CROSS_DEPARTMENT, Action
+from kesu.complaints.models import Complaint, Event, Task
+
+DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.MANAGER})
+
+
+def _touched_filter(user: User) -> Q:
+    """Complaints a department member personally touched, whatever their department."""
+    acted = Event.objects.filter(complaint=OuterRef("pk"), actor=user)
+    q = Q(handler=user) | Q(received_by=user) | Exists(acted)
+    if user.department_id:
+        dept_tasks = Task.objects.filter(complaint=OuterRef("pk"), department=user.department_id)
+        q |= Exists(dept_tasks)
+    return q
+
+
+def visible_complaints(user: User | None) -> QuerySet[Complaint]:
+    qs = Complaint.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.role == Role.CUSTOMER:
+        return qs.filter(customer__user=user)
+    if user.role in DEPARTMENT_ROLES:
+        if user.department_id is None:
+            return qs.filter(_touched_filter(user))
+        return qs.filter(Q(department=user.department_id) | _touched_filter(user))
+    if user.sees_everything:
+        return qs
+    return qs.none()
+
+
+def can_see(user: User | None, complaint: Complaint) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.CUSTOMER:
+        return complaint.customer.user_id == user.pk
+    if user.role in DEPARTMENT_ROLES:
+        if user.department_id and complaint.department_id == user.department_id:
+            return True
+        return visible_complaints(user).filter(pk=complaint.pk).exists()
+    return user.sees_everything
+
+
+def complaint_for_user(user: User | None, *, pk: int | None = None, number: str | None = None):
+    lookup = {"pk": pk} if pk is not None else {"number": number}
+    try:
+        return visible_complaints(user).select_related("customer", "policy").get(**lookup)
+    except (Complaint.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def _role_may(user: User, act: Action, complaint: Complaint) -> bool:
+    if not act.allows_role(user.role):
+        return False
+    if user.role in DEPARTMENT_ROLES and act.name not in CROSS_DEPARTMENT:
+        return user.department_id is not None and complaint.department_id == user.department_id
+    return True
+
+
+def require_action(user: User, name: str, complaint: Complaint) -> Action:
+    """Raise unless ``user`` may take action ``name`` on ``complaint`` in its current state."""
+    act = ACTIONS[name]
+    if not can_see(user, complaint):
+        raise NotFound()
+    if not _role_may(user, act, complaint):
+        raise PermissionDenied()
+    if complaint.state not in act.sources:
+        raise InvalidTransition(
+            action=name, state=complaint.state, allowed_from=sorted(act.sources)
+        )
+    return act
+
+
+def allowed_actions(user: User, complaint: Complaint) -> list[str]:
+    """The actions this user may take now: what the UI shows as buttons."""
+    if not can_see(user, complaint):
+        return []
+    return [
+        name
+        for name, act in ACTIONS.items()
+        if complaint.state in act.sources and _role_may(user, act, complaint)
+    ]
