@@ -154,6 +154,24 @@ class WorkingHours(Strict):
             checked.append(text)
         return checked
 
+    @model_validator(mode="after")
+    def _days_valid(self) -> WorkingHours:
+        from datetime import date
+
+        for label, values in (
+            ("extra_days_off", self.extra_days_off),
+            ("extra_working_days", self.extra_working_days),
+        ):
+            for value in values:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    raise ValueError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
+        both = sorted(set(self.extra_days_off) & set(self.extra_working_days))
+        if both:
+            raise ValueError(f"dates both off and working: {', '.join(both)}")
+        return self
+
     @property
     def minutes_per_day(self) -> int:
         def minutes(hhmm: str) -> int:

@@ -11,13 +11,13 @@ from datetime import datetime
 
 from kesu.complaints.models import Complaint, HandlingRound, Milestone, MilestoneStatus
 from kesu.policy.schema import PolicyDoc
-from kesu.workcal.calendar import clock_for
+from kesu.workcal.calendar import cached_official_calendar, clock_for
 
 RUNNING = (MilestoneStatus.OPEN, MilestoneStatus.PAUSED)
 
 
 def _clock(policy: PolicyDoc, kind: str):
-    return clock_for(kind, policy.working_hours)
+    return clock_for(kind, policy.working_hours, official=cached_official_calendar())
 
 
 def compute_due(ms: Milestone, policy: PolicyDoc) -> None:
