@@ -98,4 +98,5 @@ def preset(db):
 
 @pytest.fixture
 def people(db):
+    """People for the departments that exist now: load the preset first."""
     return make_people()

@@ -50,7 +50,7 @@ def serve(argv: list[str]) -> int:
         from kesu.demo.builder import demo_exists
 
         if not demo_exists():
-            call_command("demo")
+            call_command("demo", verbosity=0)
         from kesu.demo.builder import DEMO_PASSWORD, demo_logins
 
         logins = demo_logins()
@@ -78,7 +78,7 @@ def serve(argv: list[str]) -> int:
     if logins:
         print(f"demo logins (password {DEMO_PASSWORD}):")
         for username, role, name in logins:
-            print(f"  {username:<12} {role:<10} {name}")
+            print(f"  {username:<26} {role:<10} {name}")
     print("Ctrl-C stops web and worker.\n", flush=True)
 
     children = [web, worker]

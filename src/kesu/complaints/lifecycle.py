@@ -152,7 +152,9 @@ ACTIONS: dict[str, Action] = {
             roles={AGENT, *DEPT_STAFF},
             moves=False,
         ),
-        _a("reassign", _("Reassign"), IN_HANDLING, roles={AGENT, MANAGER}, moves=False),
+        # A new department must accept the case: reassigning it away from one that had
+        # accepted puts it back to `assigned`.
+        _a("reassign", _("Reassign"), IN_HANDLING, IN_HANDLING, {AGENT, MANAGER}),
         _a(
             "change_level",
             _("Change level"),

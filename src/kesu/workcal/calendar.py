@@ -8,8 +8,8 @@ cache to invalidate. Callers that build many clocks at once can load the snapsho
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import time
+from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 

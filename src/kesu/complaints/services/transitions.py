@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from kesu.accounts.models import Role, User
+from kesu.accounts.models import Department, Role, User
 from kesu.complaints.errors import GuardFailed, InvalidInput, PermissionDenied
 from kesu.complaints.models import (
     Callback,
@@ -46,6 +46,23 @@ def _start_round(ch: Change, *, reason: str) -> HandlingRound:
     return rnd
 
 
+def suggest_route(c: Complaint, policy) -> tuple[Department, User | None]:
+    """Where a complaint goes by default: the account owner's department and the owner
+    himself when the policy says 'whose customer, whose responsibility' (seed 004), else the
+    category's department."""
+    account = c.customer.account if c.customer.account_id else None
+    owner = account.owner if account is not None and account.owner_id else None
+    if (
+        policy.route_to_account_owner
+        and owner is not None
+        and owner.is_active
+        and owner.department_id
+        and owner.role in (Role.HANDLER, Role.MANAGER)
+    ):
+        return owner.department, owner
+    return department_ref(policy.category(c.category).department), None
+
+
 # --- intake to handling --------------------------------------------------------------------
 
 
@@ -53,7 +70,7 @@ def complaint_dispatch(
     *,
     complaint: Complaint,
     actor: User,
-    department: str | int,
+    department: str | int | None = None,
     handler: User | None = None,
     level: str | None = None,
     urgent: bool | None = None,
@@ -66,10 +83,6 @@ def complaint_dispatch(
         c, policy = ch.complaint, ch.policy
         dept = department_ref(department)
         check_handler(handler, dept)
-        if category and category != c.category:
-            if policy.category(category) is None:
-                raise InvalidInput(errors={"category": _("Unknown category.")})
-            ch.set(category=category)
         set_level(ch, level, urgent)
         ch.set(department=dept, handler=handler)
         deadlines.meet(c, policy, ["dispatch"], at=ch.now)

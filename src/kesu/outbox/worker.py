@@ -1,0 +1,237 @@
+"""The worker process: delivers the outbox and runs periodic jobs (deadline sweep, ...).
+
+Several workers may run against one PostgreSQL database: messages are claimed with
+``SELECT ... FOR UPDATE SKIP LOCKED`` and each periodic job holds a ``WorkerLease`` row, so a job
+runs once per interval however many workers there are. On SQLite (one writer at a time) the same
+code runs with conditional updates.
+
+Settings read at call time: ``KESU_WORKER_JOBS`` (list of ``(dotted path, interval seconds)``),
+``KESU_WORKER_JOB_LEASE_SECONDS`` (300), ``KESU_OUTBOX_BATCH`` (50),
+``KESU_OUTBOX_LEASE_SECONDS`` (60).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from kesu.outbox.models import WorkerLease
+from kesu.outbox.services import deliver_due, log_event
+
+DEFAULT_JOBS: list[tuple[str, float]] = [("kesu.complaints.services.sweep.sweep_deadlines", 60)]
+
+Job = Callable[..., Any]
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# ---- job leases -----------------------------------------------------------------------------
+
+
+def _ensure_lease_rows(names: Sequence[str]) -> None:
+    # ignore_conflicts: two workers starting together both try to create the rows.
+    WorkerLease.objects.bulk_create([WorkerLease(name=n) for n in names], ignore_conflicts=True)
+
+
+def claim_job(
+    *, name: str, worker_id: str, interval: float, now: dt.datetime, lease_seconds: float
+) -> bool:
+    """Take the job's lease if it is free and its interval has passed since the last start.
+
+    ``last_run_at`` is set at the claim, so the interval counts from start to start and the
+    other workers see the job as not due even after the lease is released.
+    """
+    lease_until = now + dt.timedelta(seconds=lease_seconds)
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            row = WorkerLease.objects.select_for_update(skip_locked=True).filter(name=name).first()
+            if row is None or not row.is_due(now, interval):
+                return False  # locked by a worker claiming it right now, or not due
+            row.leased_by, row.lease_until, row.last_run_at = worker_id, lease_until, now
+            row.save(update_fields=["leased_by", "lease_until", "last_run_at"])
+            return True
+    # One UPDATE whose WHERE re-checks "free and due": only one writer can win it.
+    free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    due = Q(last_run_at__isnull=True) | Q(last_run_at__lte=now - dt.timedelta(seconds=interval))
+    updated = WorkerLease.objects.filter(free, due, name=name).update(
+        leased_by=worker_id, lease_until=lease_until, last_run_at=now
+    )
+    return bool(updated)
+
+
+def release_job(*, name: str, worker_id: str) -> None:
+    WorkerLease.objects.filter(name=name, leased_by=worker_id).update(lease_until=None)
+
+
+class JobRunner:
+    """Resolves and runs the configured periodic jobs; import errors are logged once."""
+
+    def __init__(self, jobs: Sequence[tuple[str, float]], worker_id: str) -> None:
+        self.jobs = [(str(path), float(interval)) for path, interval in jobs]
+        self.worker_id = worker_id
+        self._resolved: dict[str, Job | None] = {}
+        self._rows_ready = False
+
+    def _resolve(self, path: str) -> Job | None:
+        if path not in self._resolved:
+            try:
+                self._resolved[path] = import_string(path)
+            except ImportError as exc:
+                self._resolved[path] = None
+                log_event(logging.ERROR, "worker.job_import_failed", job=path, error=str(exc))
+        return self._resolved[path]
+
+    def run_due(self, now: dt.datetime, stop: threading.Event | None = None) -> list[str]:
+        """Run every job that is due and not leased elsewhere; returns the names run."""
+        if not self.jobs:
+            return []
+        if not self._rows_ready:
+            _ensure_lease_rows([path for path, _ in self.jobs])
+            self._rows_ready = True
+        base_lease = float(getattr(settings, "KESU_WORKER_JOB_LEASE_SECONDS", 300))
+        ran: list[str] = []
+        for path, interval in self.jobs:
+            if stop is not None and stop.is_set():
+                break
+            func = self._resolve(path)
+            if func is None:
+                continue
+            # The lease outlives a normal run (at least one interval) so a slow job is not
+            # started again elsewhere; it only matters after a crash, when it delays the rerun.
+            if not claim_job(
+                name=path,
+                worker_id=self.worker_id,
+                interval=interval,
+                now=now,
+                lease_seconds=max(base_lease, interval),
+            ):
+                continue
+            started = timezone.now()
+            try:
+                result = func(now=now)
+            except Exception as exc:
+                logging.getLogger("kesu.worker").exception("job %s failed", path)
+                log_event(logging.ERROR, "worker.job_failed", job=path, error=repr(exc))
+            else:
+                log_event(
+                    logging.INFO,
+                    "worker.job_done",
+                    job=path,
+                    worker=self.worker_id,
+                    seconds=round((timezone.now() - started).total_seconds(), 3),
+                    result=result if isinstance(result, int | str | dict | list) else None,
+                )
+            finally:
+                release_job(name=path, worker_id=self.worker_id)
+            ran.append(path)
+        return ran
+
+
+# ---- the loop -------------------------------------------------------------------------------
+
+
+class _Signals:
+    """SIGTERM/SIGINT set the stop flag; a second signal interrupts at once."""
+
+    def __init__(self, stop: threading.Event, worker_id: str) -> None:
+        self.stop = stop
+        self.worker_id = worker_id
+        self.previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop.is_set():
+            raise KeyboardInterrupt
+        self.stop.set()
+        log_event(
+            logging.INFO,
+            "worker.stopping",
+            worker=self.worker_id,
+            signal=signal.Signals(signum).name,
+        )
+
+    def __enter__(self) -> _Signals:
+        # Signal handlers can only be installed from the main thread (tests run workers in
+        # threads and stop them through the event instead).
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def run_worker(
+    *,
+    worker_id: str | None = None,
+    once: bool = False,
+    poll_seconds: float = 2.0,
+    jobs: list[tuple[str, float]] | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Deliver the outbox and run periodic jobs until stopped; returns the exit status.
+
+    Each loop runs the due jobs first (they may queue messages), then delivers due messages.
+    ``once``: one loop, exit status 1 if it failed. SIGTERM/SIGINT (or ``stop``): finish the
+    current message or job, release what is claimed, exit 0.
+    """
+    worker_id = worker_id or default_worker_id()
+    if jobs is None:
+        jobs = list(getattr(settings, "KESU_WORKER_JOBS", DEFAULT_JOBS))
+    stop = stop or threading.Event()
+    runner = JobRunner(jobs, worker_id)
+    batch = int(getattr(settings, "KESU_OUTBOX_BATCH", 50))
+    lease = int(getattr(settings, "KESU_OUTBOX_LEASE_SECONDS", 60))
+    log_event(
+        logging.INFO,
+        "worker.start",
+        worker=worker_id,
+        once=once,
+        poll=poll_seconds,
+        jobs=[p for p, _ in runner.jobs],
+        db=connection.vendor,
+    )
+    status = 0
+    with _Signals(stop, worker_id):
+        while not stop.is_set():
+            claimed = 0
+            try:
+                close_old_connections()  # honour CONN_MAX_AGE / health checks between loops
+                runner.run_due(timezone.now(), stop)
+                # Read the clock again: messages the jobs just queued are due now.
+                claimed = deliver_due(
+                    worker_id=worker_id,
+                    now=timezone.now(),
+                    limit=batch,
+                    lease_seconds=lease,
+                    stop=stop,
+                )
+            except Exception as exc:
+                # Database down, etc.: keep the process alive and try again after the pause.
+                logging.getLogger("kesu.worker").exception("worker loop failed")
+                log_event(logging.ERROR, "worker.loop_failed", worker=worker_id, error=repr(exc))
+                close_old_connections()
+                if once:
+                    status = 1
+            if once:
+                break
+            if claimed < batch:  # a full batch means more is waiting: go on without pausing
+                stop.wait(poll_seconds)
+    log_event(logging.INFO, "worker.stop", worker=worker_id, status=status)
+    return status
