@@ -85,6 +85,12 @@ def make_people() -> People:
     return people
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Password hashing is not under test here and costs seconds per fixture.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def preset(db):
     """Load a preset by name: ``preset("b2b")`` returns the active PolicyDoc."""

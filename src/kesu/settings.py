@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves its Swagger UI files locally (no CDN)
     "kesu.accounts",
     "kesu.workcal",
     "kesu.policy",

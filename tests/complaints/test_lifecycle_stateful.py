@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import itertools
-
 from datetime import timedelta
 from decimal import Decimal
 

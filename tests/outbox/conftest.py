@@ -28,3 +28,26 @@ def make_user() -> Callable[..., User]:
 @pytest.fixture
 def now() -> dt.datetime:
     return timezone.now()
+
+
+@pytest.fixture
+def complaint(db):
+    """A bare complaint row for the outbox's foreign key (no services, no milestones)."""
+    from kesu.complaints.models import Complaint, Customer
+    from kesu.policy.models import Policy
+
+    policy = Policy.objects.create(
+        name="outbox-test", version=1, title="t", document={}, checksum="0" * 64
+    )
+    customer = Customer.objects.create(name="王女士", phone="13800000000")
+    return Complaint.objects.create(
+        number="KS-20250301-0001",
+        policy=policy,
+        customer=customer,
+        channel="web",
+        received_at=timezone.now(),
+        category="quality",
+        level="B",
+        title="t",
+        description="d",
+    )

@@ -65,7 +65,7 @@ def _about(a: dt.datetime, b: dt.datetime) -> bool:
 
 
 def _one(**kwargs) -> OutboxMessage:
-    defaults = {"event": "complaint.received", "complaint_id": 5, "context": {"number": "KS-5"}}
+    defaults = {"event": "complaint.received", "complaint_id": None, "context": {"number": "KS-5"}}
     [message] = notify(**{**defaults, **kwargs})
     return message
 
@@ -122,12 +122,17 @@ def test_file_gateway_appends_json_lines(settings, tmp_path, now):
     ]
 
 
-def test_inapp_creates_one_notification_even_when_redelivered(make_user, now):
+def test_inapp_creates_one_notification_even_when_redelivered(make_user, complaint, now):
     handler = make_user(email="")
-    message = _one(event="complaint.assigned", users=[handler], context={"number": "KS-7"})
+    message = _one(
+        event="complaint.assigned",
+        complaint_id=complaint.pk,
+        users=[handler],
+        context={"number": "KS-7"},
+    )
     assert deliver(message, now=now)
     note = Notification.objects.get()
-    assert (note.user, note.message_id, note.complaint_id) == (handler, message.pk, 5)
+    assert (note.user, note.message_id, note.complaint_id) == (handler, message.pk, complaint.pk)
     assert note.title.startswith("投诉 KS-7") and note.read_at is None
 
     # A worker died after the notification committed? It commits with "sent", so a re-delivery

@@ -16,14 +16,14 @@ def _rows() -> set[tuple[str, int | None, str]]:
     return set(OutboxMessage.objects.values_list("channel", "recipient_id", "address"))
 
 
-def test_channels_per_staff_user_and_customer(make_user):
+def test_channels_per_staff_user_and_customer(make_user, complaint):
     handler = make_user(email="h@example.com")
     manager = make_user(email="")  # no address: in-app only
     gone = make_user(is_active=False)
 
     created = notify(
         event="complaint.assigned",
-        complaint_id=42,
+        complaint_id=complaint.pk,
         context={"number": "KS-1"},
         users=[handler, manager, handler, gone],  # duplicate and inactive users are skipped
         customer_email="c@example.com",
@@ -41,15 +41,15 @@ def test_channels_per_staff_user_and_customer(make_user):
     }
     row = OutboxMessage.objects.filter(channel=Channel.SMS).get()
     assert row.status == OutboxMessage.Status.PENDING
-    assert (row.event, row.complaint_id, row.language) == ("complaint.assigned", 42, "en")
+    assert (row.event, row.complaint_id, row.language) == ("complaint.assigned", complaint.pk, "en")
     assert row.context == {"number": "KS-1"}
     assert row.attempts == 0 and row.max_attempts == 5 and row.dedupe_key is None
 
 
 def test_customer_only_and_nothing(make_user):
-    assert notify(event="complaint.closed", complaint_id=1, context={}) == []
+    assert notify(event="complaint.closed", complaint_id=None, context={}) == []
     created = notify(
-        event="complaint.closed", complaint_id=1, context={}, customer_email="c@example.com"
+        event="complaint.closed", complaint_id=None, context={}, customer_email="c@example.com"
     )
     assert [m.channel for m in created] == [Channel.EMAIL]
     assert OutboxMessage.objects.count() == 1
@@ -58,7 +58,7 @@ def test_customer_only_and_nothing(make_user):
 def test_one_insert_without_dedupe_key(make_user, django_assert_num_queries):
     users = [make_user() for _ in range(3)]
     with django_assert_num_queries(1):
-        created = notify(event="task.assigned", complaint_id=1, context={}, users=users)
+        created = notify(event="task.assigned", complaint_id=None, context={}, users=users)
     assert len(created) == 6
 
 
@@ -66,7 +66,7 @@ def test_context_values_become_json(make_user):
     due = dt.datetime(2025, 3, 1, 1, 30, tzinfo=dt.UTC)  # 09:30 in Asia/Shanghai
     notify(
         event="complaint.received",
-        complaint_id=1,
+        complaint_id=None,
         context={"deadline": due, "amount": Decimal("12.50"), "tags": ("a", 1)},
         customer_email="c@example.com",
     )
@@ -88,7 +88,7 @@ def test_dedupe_key_makes_second_call_a_no_op(make_user, django_assert_num_queri
     handler = make_user()
     kwargs = {
         "event": "milestone.warning",
-        "complaint_id": 7,
+        "complaint_id": None,
         "context": {},
         "customer_phone": "13900000000",
         "dedupe_key": "warn-7-ack",
@@ -130,9 +130,11 @@ def test_duplicate_inside_callers_transaction_does_not_break_it(make_user):
     would refuse every later statement after an IntegrityError)."""
     handler = make_user()
     with transaction.atomic():
-        notify(event="e", complaint_id=1, context={}, users=[handler], dedupe_key="k")
-        assert notify(event="e", complaint_id=1, context={}, users=[handler], dedupe_key="k") == []
-        notify(event="f", complaint_id=1, context={}, users=[handler])
+        notify(event="e", complaint_id=None, context={}, users=[handler], dedupe_key="k")
+        assert (
+            notify(event="e", complaint_id=None, context={}, users=[handler], dedupe_key="k") == []
+        )
+        notify(event="f", complaint_id=None, context={}, users=[handler])
     assert OutboxMessage.objects.count() == 4
 
 
@@ -140,11 +142,18 @@ def test_duplicate_inside_callers_transaction_does_not_break_it(make_user):
 def test_rows_roll_back_with_the_callers_transaction(make_user):
     handler = make_user()
     with pytest.raises(RuntimeError), transaction.atomic():
-        notify(event="e", complaint_id=1, context={}, users=[handler], customer_email="a@b.c")
+        notify(event="e", complaint_id=None, context={}, users=[handler], customer_email="a@b.c")
         assert OutboxMessage.objects.count() == 3
         raise RuntimeError("domain change failed")
     assert OutboxMessage.objects.count() == 0
 
     with transaction.atomic():
-        notify(event="e", complaint_id=1, context={}, users=[handler], customer_email="a@b.c")
+        notify(event="e", complaint_id=None, context={}, users=[handler], customer_email="a@b.c")
     assert OutboxMessage.objects.count() == 3
+
+
+def test_message_survives_its_complaint(complaint):
+    [m] = notify(event="e", complaint_id=complaint.pk, context={}, customer_email="a@b.c")
+    assert list(complaint.outbox_messages.all()) == [m]
+    complaint.delete()  # SET_NULL: the delivery record stays
+    assert OutboxMessage.objects.get().complaint_id is None

@@ -55,6 +55,8 @@ def can_see(user: User | None, complaint: Complaint) -> bool:
 
 
 def complaint_for_user(user: User | None, *, pk: int | None = None, number: str | None = None):
+    if number is not None and "\x00" in number:
+        raise NotFound()  # PostgreSQL refuses NUL in text: never a 500
     lookup = {"pk": pk} if pk is not None else {"number": number}
     try:
         return visible_complaints(user).select_related("customer", "policy").get(**lookup)

@@ -22,11 +22,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "attempts",
         "available_at",
         "sent_at",
-        "complaint_id",
+        "complaint",
     ]
     list_filter = ["status", "channel", "language", "event"]
-    search_fields = ["=id", "address", "event", "dedupe_key", "=complaint_id", "last_error"]
-    list_select_related = ["recipient"]
+    search_fields = ["=id", "address", "event", "dedupe_key", "complaint__number", "last_error"]
+    list_select_related = ["recipient", "complaint"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     actions = ["resend_dead"]
@@ -63,7 +63,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "title", "complaint_id", "read_at"]
     list_filter = ["read_at"]
-    search_fields = ["title", "body", "user__username", "=complaint_id"]
+    search_fields = ["title", "body", "user__username"]
     list_select_related = ["user"]
     raw_id_fields = ["user", "message"]
     date_hierarchy = "created_at"

@@ -57,9 +57,17 @@ class OutboxMessage(models.Model):
         _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
     )
     context = models.JSONField(_("context"), default=dict, blank=True)
-    # Plain id, not a ForeignKey: the complaints models were not there when this app's first
-    # migration was made. Indexed for the complaint timeline.
-    complaint_id = models.BigIntegerField(_("complaint"), null=True, blank=True, db_index=True)
+    # SET_NULL: a message outlives its complaint for the delivery audit (complaints are
+    # PROTECTed elsewhere, so this hardly happens).
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=True,
+        related_name="outbox_messages",
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
@@ -125,7 +133,9 @@ def _check_format(text: str) -> None:
     try:
         list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise ValidationError(_("Invalid placeholder syntax: %(error)s"), params={"error": exc})
+        raise ValidationError(
+            _("Invalid placeholder syntax: %(error)s"), params={"error": exc}
+        ) from None
 
 
 class MessageTemplate(models.Model):

@@ -12,6 +12,7 @@ Settings read at call time: ``KESU_WORKER_JOBS`` (list of ``(dotted path, interv
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -78,6 +79,12 @@ def release_job(*, name: str, worker_id: str) -> None:
     WorkerLease.objects.filter(name=name, leased_by=worker_id).update(lease_until=None)
 
 
+def _loggable(result: Any) -> Any:
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return dataclasses.asdict(result)  # e.g. the sweep's counts
+    return result if isinstance(result, int | str | dict | list) else None
+
+
 class JobRunner:
     """Resolves and runs the configured periodic jobs; import errors are logged once."""
 
@@ -134,7 +141,7 @@ class JobRunner:
                     job=path,
                     worker=self.worker_id,
                     seconds=round((timezone.now() - started).total_seconds(), 3),
-                    result=result if isinstance(result, int | str | dict | list) else None,
+                    result=_loggable(result),
                 )
             finally:
                 release_job(name=path, worker_id=self.worker_id)
@@ -177,6 +184,13 @@ class _Signals:
             signal.signal(sig, handler)
 
 
+def _recycle_connection() -> None:
+    # Never inside a transaction (a caller's, or a test's): Django would see autocommit off
+    # and close the connection under it.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 def run_worker(
     *,
     worker_id: str | None = None,
@@ -212,7 +226,7 @@ def run_worker(
         while not stop.is_set():
             claimed = 0
             try:
-                close_old_connections()  # honour CONN_MAX_AGE / health checks between loops
+                _recycle_connection()  # honour CONN_MAX_AGE / health checks between loops
                 runner.run_due(timezone.now(), stop)
                 # Read the clock again: messages the jobs just queued are due now.
                 claimed = deliver_due(
@@ -226,7 +240,7 @@ def run_worker(
                 # Database down, etc.: keep the process alive and try again after the pause.
                 logging.getLogger("kesu.worker").exception("worker loop failed")
                 log_event(logging.ERROR, "worker.loop_failed", worker=worker_id, error=repr(exc))
-                close_old_connections()
+                _recycle_connection()
                 if once:
                     status = 1
             if once:

@@ -142,10 +142,11 @@ def complaint_change(
             .select_related("customer", "policy")
             .get(pk=complaint.pk)
         )
-        if check_version and locked.version != complaint.version:
-            raise ConcurrentModification()
+        # Rights first: someone who may not act is told so, whatever version they hold.
         if actor is not None:
             require_action(actor, action, locked)
+        if check_version and locked.version != complaint.version:
+            raise ConcurrentModification()
         ch = Change(complaint=locked, actor=actor, now=now, action=action)
         yield ch
         ch.set(**refresh_deadline_summary(locked))

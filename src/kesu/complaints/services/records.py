@@ -215,6 +215,8 @@ def complaint_reassign(
     now: datetime | None = None,
 ):
     """Move the case to another handler or department. A new department must accept it."""
+    if department is None and handler is None:
+        raise InvalidInput(errors={"handler": _("Choose a department or a handler.")})
     with complaint_change(complaint, actor=actor, action="reassign", now=now) as ch:
         c = ch.complaint
         dept = department_ref(department) if department is not None else c.department

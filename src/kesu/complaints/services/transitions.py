@@ -78,10 +78,19 @@ def complaint_dispatch(
     note: str = "",
     now: datetime | None = None,
 ) -> Complaint:
-    """Grade and dispatch (定级与任务分派): level, urgency, category, department, handler."""
+    """Grade and dispatch (定级与任务分派): level, urgency, category, department, handler.
+    Without a department, the policy's routing decides (category, or the account owner)."""
     with complaint_change(complaint, actor=actor, action="dispatch", now=now) as ch:
         c, policy = ch.complaint, ch.policy
-        dept = department_ref(department)
+        if category and category != c.category:
+            if policy.category(category) is None:
+                raise InvalidInput(errors={"category": _("Unknown category.")})
+            ch.set(category=category)
+        if department is None:
+            dept, routed_handler = suggest_route(c, policy)
+            handler = handler or routed_handler
+        else:
+            dept = department_ref(department)
         check_handler(handler, dept)
         set_level(ch, level, urgent)
         ch.set(department=dept, handler=handler)

@@ -1,0 +1,34 @@
+"""The REST API (SPEC §8): JSON over HTTP, OpenAPI 3 at ``/api/v1/openapi.json``.
+
+Thin by design: each operation authenticates, resolves the complaint through
+``kesu.complaints.access``, calls one service and presents the result.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from kesu.api import actions, complaints, errors, reference
+from kesu.api.auth import BearerToken, ConsoleSession
+from kesu.api.docs import LocalSwagger
+
+
+def build_api() -> NinjaAPI:
+    api = NinjaAPI(
+        title="kesu",
+        version="1",
+        description="Customer-complaint handling (客诉). Authenticate with "
+        "`Authorization: Bearer <token>` (see `kesu token`) or the console session.",
+        urls_namespace="api",
+        auth=[BearerToken(), ConsoleSession()],
+        docs=LocalSwagger(),
+    )
+    errors.install(api)
+    api.add_router("", complaints.router)
+    api.add_router("", actions.router)
+    api.add_router("", reference.router)
+    api.add_router("", errors.fallback_router)
+    return api
+
+
+api = build_api()

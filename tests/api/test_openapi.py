@@ -1,0 +1,99 @@
+"""The OpenAPI document is served, valid JSON, and describes every operation."""
+
+from __future__ import annotations
+
+import json
+
+from django.urls import reverse
+
+from kesu.api import api
+from kesu.complaints.lifecycle import ACTIONS
+
+# Action name → the path segment after /complaints/{number}/ that performs it.
+ACTION_PATHS = {
+    "dispatch": "dispatch",
+    "accept": "accept",
+    "request_info": "request-info",
+    "provide_info": "provide-info",
+    "propose_solution": "solution",
+    "approve_solution": "solution/approve",
+    "refuse_solution": "solution/refuse",
+    "report_resolved": "resolve",
+    "pass_review": "review/pass",
+    "return_for_rework": "review/return",
+    "record_callback": "callbacks",
+    "rate": "rate",
+    "reopen": "reopen",
+    "reject": "reject",
+    "merge": "merge",
+    "acknowledge": "acknowledge",
+    "reassign": "reassign",
+    "change_level": "level",
+    "add_note": "notes",
+    "add_info": "info",
+    "log_communication": "communications",
+    "add_attachment": "attachments",
+    "set_root_cause": "root-cause",
+    "add_task": "tasks",
+    "complete_task": "tasks/{task_id}/complete",
+    "complete_action": "actions/{action_id}/complete",
+    "record_meeting": "meetings",
+    "request_extension": "extensions",
+    "decide_extension": "extensions/{extension_id}/decide",
+}
+
+
+def test_openapi_document(client, db):
+    url = reverse("api:openapi-json")
+    assert url == "/api/v1/openapi.json"
+    r = client.get(url)
+    assert r.status_code == 200
+    doc = json.loads(r.content)
+    assert doc["openapi"].startswith("3.")
+    assert doc["info"] == {
+        "title": "kesu",
+        "version": "1",
+        "description": doc["info"]["description"],
+    }
+    paths = doc["paths"]
+    prefix = "/api/v1/complaints/{number}/"
+    expected = {prefix + p for p in ACTION_PATHS.values()} | {
+        "/api/v1/complaints",
+        "/api/v1/complaints/{number}",
+        "/api/v1/complaints/{number}/timeline",
+        "/api/v1/policy",
+        "/api/v1/me",
+    }
+    assert set(paths) == expected
+    operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+    for item in paths.values():
+        for op in item.values():
+            assert op.get("tags"), op["operationId"]
+            assert op.get("security"), op["operationId"]
+    schemes = doc["components"]["securitySchemes"]
+    assert {s["type"] for s in schemes.values()} >= {"http", "apiKey"}
+
+
+def test_every_lifecycle_action_has_an_endpoint():
+    assert set(ACTION_PATHS) == set(ACTIONS)
+    urls = {str(p.pattern) for p in api.urls[0]}
+    for segment in ACTION_PATHS.values():
+        django_path = "complaints/<number>/" + segment.replace("{", "<").replace("}", ">")
+        assert django_path in urls, segment
+
+
+def test_docs_page_never_loads_from_a_cdn(client, db, settings):
+    r = client.get("/api/v1/docs")
+    if r.status_code == 200:
+        assert b"cdn." not in r.content
+    else:
+        assert r.status_code == 404
+
+
+def test_docs_page_is_served_locally_with_ninja_installed(client, db, settings):
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "ninja"]
+    r = client.get("/api/v1/docs")
+    assert r.status_code == 200
+    assert b"/static/ninja/swagger-ui-bundle.js" in r.content
+    assert b"cdn." not in r.content and b"https://" not in r.content
