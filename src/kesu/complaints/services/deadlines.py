@@ -166,3 +166,10 @@ def extend(ms: Milestone, policy: PolicyDoc, *, seconds: int) -> None:
     compute_due(ms, policy)
     ms.warned_at = None
     ms.save()
+
+
+def preview_extended_due(ms: Milestone, policy: PolicyDoc, seconds: int) -> datetime:
+    """The due time the milestone would have with ``seconds`` more (nothing saved)."""
+    clock = _clock(policy, ms.clock)
+    total = ms.duration_seconds + ms.extension_seconds + seconds + ms.paused_seconds
+    return clock.add(ms.started_at, total)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Role, User
@@ -49,6 +50,10 @@ ALLOWED_UPLOAD_TYPES = {
     "audio/mpeg",
     "audio/wav",
 }
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _meet_contact_kinds(ch: Change, *, direction: str) -> list[str]:
@@ -317,7 +322,7 @@ def complaint_add_task(
             if owner
             else [*(u for u in dept.members.filter(role=Role.MANAGER, is_active=True))]
         )
-        ch.notify("task.assigned", users=recipients, context={"reason": title})
+        ch.notify("task.assigned", users=recipients, context={"task": title})
     return task
 
 
@@ -450,7 +455,11 @@ def complaint_request_extension(
         ch.notify(
             "extension.requested",
             users=managers_of(c),
-            context={"milestone": ms.name, "reason": reason},
+            context={
+                "milestone": ms.name,
+                "reason": reason,
+                "new_deadline": _local(deadlines.preview_extended_due(ms, ch.policy, ext.seconds)),
+            },
         )
     return ext
 
@@ -501,6 +510,11 @@ def complaint_decide_extension(
         ch.notify(
             "extension.decided",
             users=[ext.requested_by],
-            context={"milestone": ms.name, "reason": reason},
+            context={
+                "milestone": ms.name,
+                "reason": reason,
+                "decision": _("approved") if approve else _("refused"),
+                "new_deadline": _local(ms.due_at),
+            },
         )
     return ext

@@ -194,7 +194,7 @@ def _communicate_solution(ch: Change, solution: Solution) -> None:
     ch.notify(
         "solution.communicated",
         customer=True,
-        context={"reason": solution.summary, "amount": solution.amount},
+        context={"solution": solution.summary, "amount": solution.amount},
     )
 
 
@@ -309,7 +309,11 @@ def complaint_approve_solution(
             data={"solution": solution.pk, "decision": "approved", "reason": reason},
         )
         _communicate_solution(ch, solution)
-        ch.notify("solution.decided", users=[solution.proposed_by], context={"reason": reason})
+        ch.notify(
+            "solution.decided",
+            users=[solution.proposed_by],
+            context={"reason": reason, "decision": _("approved")},
+        )
     return solution
 
 
@@ -334,7 +338,11 @@ def complaint_refuse_solution(
             data={"solution": solution.pk, "decision": "refused", "reason": reason},
         )
         ch.move_to(State.INVESTIGATING, visible=False)
-        ch.notify("solution.decided", users=[solution.proposed_by], context={"reason": reason})
+        ch.notify(
+            "solution.decided",
+            users=[solution.proposed_by],
+            context={"reason": reason, "decision": _("refused")},
+        )
     return solution
 
 
@@ -612,5 +620,5 @@ def complaint_merge(
         )
         ch.move_to(State.MERGED, data={"into": target.number})
         ch.event(EventKind.LINKED, data={"merged_from": c.number}, complaint=target)
-        ch.notify("complaint.merged", customer=True, context={"reason": target.number})
+        ch.notify("complaint.merged", customer=True, context={"target_number": target.number})
     return complaint
