@@ -21,7 +21,14 @@ from django.utils import timezone
 from kesu.accounts.models import User
 from kesu.complaints.access import require_action
 from kesu.complaints.errors import ConcurrentModification
-from kesu.complaints.models import Complaint, Event, EventKind, Milestone, MilestoneStatus
+from kesu.complaints.models import (
+    Communication,
+    Complaint,
+    Event,
+    EventKind,
+    Milestone,
+    MilestoneStatus,
+)
 from kesu.complaints.states import State
 from kesu.policy.schema import PolicyDoc
 
@@ -66,6 +73,27 @@ class Change:
             at=self.now,
             data=_jsonable(data or {}),
             visible_to_customer=visible_to_customer,
+        )
+
+    def communication(
+        self,
+        *,
+        channel: str,
+        direction: str,
+        summary: str,
+        template: str = "",
+        at: datetime | None = None,
+    ) -> Communication:
+        """Log a contact with the customer on the current round (SPEC §6)."""
+        return Communication.objects.create(
+            complaint=self.complaint,
+            round_no=self.complaint.round_no,
+            channel=channel,
+            direction=direction,
+            summary=summary,
+            template=template,
+            by=self.actor,
+            at=at or self.now,
         )
 
     def move_to(

@@ -78,14 +78,10 @@ def complaint_acknowledge(
     """Tell the customer the complaint is accepted (告知客户投诉已被受理)."""
     with complaint_change(complaint, actor=actor, action="acknowledge", now=now) as ch:
         c = ch.complaint
-        comm = Communication.objects.create(
-            complaint=c,
-            round_no=c.round_no,
+        comm = ch.communication(
             channel=channel,
             direction=CommunicationDirection.OUTBOUND,
             summary=summary.strip() or _("Complaint acknowledged to the customer."),
-            by=actor,
-            at=ch.now,
         )
         met = deadlines.meet(c, ch.policy, ["ack"], at=ch.now)
         ch.event(
@@ -116,15 +112,11 @@ def complaint_log_communication(
         when = at or ch.now
         if when > ch.now:
             raise InvalidInput(errors={"at": _("The time cannot be in the future.")})
-        c = ch.complaint
-        comm = Communication.objects.create(
-            complaint=c,
-            round_no=c.round_no,
+        comm = ch.communication(
             channel=channel,
             direction=direction,
             summary=summary,
             template=template,
-            by=actor,
             at=when,
         )
         ch.now = when  # a contact logged afterwards meets deadlines at the time it happened
@@ -157,14 +149,10 @@ def complaint_add_info(
     text = clean_text(text, "text")
     with complaint_change(complaint, actor=actor, action="add_info", now=now) as ch:
         c = ch.complaint
-        Communication.objects.create(
-            complaint=c,
-            round_no=c.round_no,
+        ch.communication(
             channel="portal",
             direction=CommunicationDirection.INBOUND,
             summary=text,
-            by=actor,
-            at=ch.now,
         )
         event = ch.event(EventKind.CUSTOMER_INFO, data={"text": text}, visible_to_customer=True)
         ch.notify("customer.info", users=owners_of(c))

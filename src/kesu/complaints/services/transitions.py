@@ -13,7 +13,6 @@ from kesu.accounts.models import Department, Role, User
 from kesu.complaints.errors import GuardFailed, InvalidInput, PermissionDenied
 from kesu.complaints.models import (
     Callback,
-    Communication,
     CommunicationDirection,
     Complaint,
     ComplaintLink,
@@ -130,14 +129,10 @@ def complaint_request_info(
     message = clean_text(message, "message")
     with complaint_change(complaint, actor=actor, action="request_info", now=now) as ch:
         c = ch.complaint
-        Communication.objects.create(
-            complaint=c,
-            round_no=c.round_no,
+        ch.communication(
             channel="portal",
             direction=CommunicationDirection.OUTBOUND,
             summary=message,
-            by=actor,
-            at=ch.now,
         )
         deadlines.meet(c, ch.policy, ["ack", "contact"], at=ch.now)
         paused = deadlines.pause(c, at=ch.now)
@@ -153,14 +148,10 @@ def complaint_provide_info(
     text = clean_text(text, "text")
     with complaint_change(complaint, actor=actor, action="provide_info", now=now) as ch:
         c = ch.complaint
-        Communication.objects.create(
-            complaint=c,
-            round_no=c.round_no,
+        ch.communication(
             channel="portal" if actor.role == Role.CUSTOMER else "phone",
             direction=CommunicationDirection.INBOUND,
             summary=text,
-            by=actor,
-            at=ch.now,
         )
         ch.event(EventKind.CUSTOMER_INFO, data={"text": text}, visible_to_customer=True)
         deadlines.resume(c, ch.policy, at=ch.now)
@@ -502,14 +493,10 @@ def _callback(
     }
     ch.event(EventKind.CALLBACK, data=data)
     if reached:
-        Communication.objects.create(
-            complaint=c,
-            round_no=c.round_no,
+        ch.communication(
             channel=method,
             direction=CommunicationDirection.OUTBOUND,
             summary=notes.strip() or _("Callback"),
-            by=actor,
-            at=ch.now,
         )
         rnd.outcome_rating, rnd.process_rating, rnd.satisfied = (
             outcome_rating,
