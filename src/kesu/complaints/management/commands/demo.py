@@ -20,6 +20,8 @@ class Command(BaseCommand):
             made = build_demo()
         except NoActivePolicy as exc:
             raise CommandError(str(exc)) from None
+        if opts["verbosity"] == 0:
+            return  # `kesu serve` prints the logins itself
         self.stdout.write(
             f"created {len(made)} demo complaints; logins (password {DEMO_PASSWORD}):"
         )
