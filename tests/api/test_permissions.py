@@ -205,6 +205,9 @@ def expected_status(op: Op, who: str, complaint: Complaint) -> int | str:
         return 404
     if ROLES[who] not in ACTIONS[op.action].roles:
         return 403
+    # The policy narrows who records callbacks (b2b: customer service only).
+    if op.action == "record_callback" and ROLES[who] not in complaint.policy.doc.callback.by_roles:
+        return 403
     return "2xx"
 
 

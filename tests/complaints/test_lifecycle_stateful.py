@@ -290,16 +290,21 @@ class ComplaintMachine(RuleBasedStateMachine):
             return
         rnd = c.rounds.get(number=c.round_no)
         callbacks = Callback.objects.filter(round=rnd)
-        handler_ids = {c.handler_id}
+        rule = self.policy.callback
+        # Where the policy lets the handler call back (seed 004), nobody is excluded.
+        handler_ids = {c.handler_id} if rule.by_other_than_handler else set()
+        allowed_roles = {*rule.by_roles, "customer"}
         if c.close_reason == "satisfied":
             last = callbacks.filter(reached=True).latest("id")
             assert last.accepted is True
             assert last.by_id not in handler_ids or last.by.role == "customer"
+            assert last.by.role in allowed_roles
         else:
             assert c.close_reason == "unreachable"
             failed = callbacks.filter(reached=False)
-            assert failed.count() >= self.policy.callback.max_attempts
+            assert failed.count() >= rule.max_attempts
             assert not failed.filter(by_id__in=handler_ids).exists()
+            assert {cb.by.role for cb in failed} <= allowed_roles
 
     @invariant()
     def milestones_consistent(self):

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from kesu.accounts.models import Role, User
 from kesu.complaints.errors import InvalidTransition, NotFound, PermissionDenied
 from kesu.complaints.lifecycle import ACTIONS, CROSS_DEPARTMENT, Action
-from kesu.complaints.models import Complaint, Event, Task
+from kesu.complaints.models import Complaint, Event, Solution, Task
 
 DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.MANAGER})
 
@@ -67,6 +67,8 @@ def complaint_for_user(user: User | None, *, pk: int | None = None, number: str 
 def _role_may(user: User, act: Action, complaint: Complaint) -> bool:
     if not act.allows_role(user.role):
         return False
+    if act.name == "record_callback" and user.role not in complaint.policy.doc.callback.by_roles:
+        return False
     if user.role in DEPARTMENT_ROLES and act.name not in CROSS_DEPARTMENT:
         return user.department_id is not None and complaint.department_id == user.department_id
     return True
@@ -86,12 +88,33 @@ def require_action(user: User, name: str, complaint: Complaint) -> Action:
     return act
 
 
+def handled_this_round(user: User, complaint: Complaint) -> bool:
+    """The user is the handler of the current round or proposed one of its solutions: the
+    person a callback must not come from where the policy says so (seed 001 非原处理人)."""
+    if complaint.handler_id == user.pk:
+        return True
+    return Solution.objects.filter(
+        complaint=complaint, round_no=complaint.round_no, proposed_by=user
+    ).exists()
+
+
+def callback_refused_to(user: User, complaint: Complaint) -> bool:
+    return (
+        user.role != Role.CUSTOMER
+        and complaint.policy.doc.callback.by_other_than_handler
+        and handled_this_round(user, complaint)
+    )
+
+
 def allowed_actions(user: User, complaint: Complaint) -> list[str]:
     """The actions this user may take now: what the UI shows as buttons."""
     if not can_see(user, complaint):
         return []
-    return [
+    names = [
         name
         for name, act in ACTIONS.items()
         if complaint.state in act.sources and _role_may(user, act, complaint)
     ]
+    if "record_callback" in names and callback_refused_to(user, complaint):
+        names.remove("record_callback")
+    return names

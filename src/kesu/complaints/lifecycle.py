@@ -123,7 +123,8 @@ ACTIONS: dict[str, Action] = {
             _("Record a callback"),
             {S.PENDING_CALLBACK},
             {S.PENDING_CALLBACK, S.CLOSED, S.INVESTIGATING},
-            {AGENT},
+            # the policy's ``callback.by_roles`` narrows this down
+            {AGENT, HANDLER, MANAGER, QUALITY},
         ),
         _a(
             "rate",

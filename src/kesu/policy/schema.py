@@ -187,8 +187,14 @@ class Escalation(Strict):
     executive_after_breaches: int = Field(default=2, ge=1)
 
 
+CallbackRole = Literal["agent", "handler", "manager", "quality"]
+
+
 class Callback(Strict):
     max_attempts: int = Field(default=3, ge=1, le=20)
+    # Who records callbacks: customer service by default (seed 001: 客户(市场)服务部回访);
+    # a procedure where the first responder follows up (seed 004) adds the department.
+    by_roles: list[CallbackRole] = Field(default_factory=lambda: ["agent"], min_length=1)
     by_other_than_handler: bool = True
     satisfied_min_rating: int = Field(default=4, ge=1, le=5)
 

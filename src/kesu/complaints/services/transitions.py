@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Department, Role, User
+from kesu.complaints.access import callback_refused_to
 from kesu.complaints.errors import GuardFailed, InvalidInput, PermissionDenied
 from kesu.complaints.models import (
     Callback,
@@ -405,17 +406,6 @@ def _close(ch: Change, *, reason: str) -> None:
     ch.notify("complaint.closed", customer=True)
 
 
-def _handlers_of_round(c: Complaint) -> set[int]:
-    ids = set(
-        Solution.objects.filter(complaint=c, round_no=c.round_no).values_list(
-            "proposed_by_id", flat=True
-        )
-    )
-    if c.handler_id:
-        ids.add(c.handler_id)
-    return ids
-
-
 def complaint_record_callback(
     *,
     complaint: Complaint,
@@ -464,12 +454,7 @@ def _callback(
     notes: str,
 ) -> Callback:
     c, policy, actor = ch.complaint, ch.policy, ch.actor
-    if (
-        actor is not None
-        and actor.role != Role.CUSTOMER
-        and policy.callback.by_other_than_handler
-        and actor.pk in _handlers_of_round(c)
-    ):
+    if actor is not None and callback_refused_to(actor, c):
         raise GuardFailed(_("The callback must be made by someone other than the handler."))
     rnd = HandlingRound.objects.get(complaint=c, number=c.round_no)
     cb = Callback.objects.create(

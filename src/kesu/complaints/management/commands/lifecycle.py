@@ -26,7 +26,8 @@ def lifecycle_markdown() -> str:
             "## Actions",
             "",
             "Handlers and managers act only on complaints of their own department (a task's"
-            " department may complete its task). Further rules (approval limits, open tasks,"
+            " department may complete its task). The policy's `callback.by_roles` says which of"
+            " the roles below record callbacks. Further rules (approval limits, open tasks,"
             " a callback by someone other than the handler, the reopen window) are checked by"
             " the service that performs the action.",
             "",
