@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from kesu.accounts.models import User
 from kesu.complaints.access import require_action
-from kesu.complaints.errors import ConcurrentModification
+from kesu.complaints.errors import ConcurrentModification, InvalidTransition
 from kesu.complaints.models import (
     Communication,
     Complaint,
@@ -170,10 +170,17 @@ def complaint_change(
             .select_related("customer", "policy")
             .get(pk=complaint.pk)
         )
-        # Rights first: someone who may not act is told so, whatever version they hold.
+        stale = check_version and locked.version != complaint.version
+        # Rights first: someone who may not act is told so, whatever version they hold. An
+        # action the new state no longer allows is the other writer's doing: say so.
         if actor is not None:
-            require_action(actor, action, locked)
-        if check_version and locked.version != complaint.version:
+            try:
+                require_action(actor, action, locked)
+            except InvalidTransition:
+                if stale:
+                    raise ConcurrentModification() from None
+                raise
+        if stale:
             raise ConcurrentModification()
         ch = Change(complaint=locked, actor=actor, now=now, action=action)
         yield ch
