@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Prefetch, prefetch_related_objects
 
 from kesu.accounts.models import Role, User
-from kesu.complaints.access import allowed_actions
+from kesu.complaints.access import allowed_actions, sees_contact_details
 from kesu.complaints.models import (
     Attachment,
     Callback,
@@ -34,6 +34,7 @@ from kesu.complaints.models import (
     SolutionStatus,
     Task,
 )
+from kesu.complaints.privacy import mask_email, mask_phone
 from kesu.complaints.states import State
 
 # Event data a customer may read; anything else (grading, internal notes, staff ids) is not.
@@ -308,6 +309,7 @@ def detail(c: Complaint, user: User) -> dict[str, Any]:
     viewer = Viewer(user, c)
     staff = not viewer.is_customer
     customer = c.customer
+    clear = sees_contact_details(user, c)
     solutions = [s for s in c.solutions.all() if staff or s.status == SolutionStatus.APPROVED]
     extensions = (
         DeadlineExtension.objects.filter(milestone__complaint=c)
@@ -354,8 +356,8 @@ def detail(c: Complaint, user: User) -> dict[str, Any]:
         "customer": {
             "name": customer.name,
             "company": customer.company,
-            "phone": customer.phone,
-            "email": customer.email,
+            "phone": customer.phone if clear else mask_phone(customer.phone),
+            "email": customer.email if clear else mask_email(customer.email),
             "account": customer.account.code if customer.account else None,
             "key_customer": bool(customer.account and customer.account.is_key),
         },

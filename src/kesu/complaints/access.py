@@ -88,6 +88,20 @@ def require_action(user: User, name: str, complaint: Complaint) -> Action:
     return act
 
 
+def sees_contact_details(user: User, complaint: Complaint) -> bool:
+    """Phone and email in clear for those who contact the customer: the customer, customer
+    service, the responsible department, executives (A-level cases involve them), and whoever
+    the policy has make callbacks. Others who may read the case (quality auditors, a
+    department asked for a task) see them masked."""
+    if user.role == Role.CUSTOMER:
+        return complaint.customer.user_id == user.pk
+    if user.role in (Role.AGENT, Role.EXECUTIVE):
+        return True
+    if user.role in DEPARTMENT_ROLES:
+        return user.department_id is not None and user.department_id == complaint.department_id
+    return user.role in complaint.policy.doc.callback.by_roles
+
+
 def handled_this_round(user: User, complaint: Complaint) -> bool:
     """The user is the handler of the current round or proposed one of its solutions: the
     person a callback must not come from where the policy says so (seed 001 非原处理人)."""
