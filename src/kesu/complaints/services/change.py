@@ -147,11 +147,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def refresh_deadline_summary(complaint: Complaint) -> dict[str, Any]:
-    """next_due_at over running milestones; what queues sort by."""
-    agg = Milestone.objects.filter(complaint=complaint, status=MilestoneStatus.OPEN).aggregate(
-        next_due=Min("due_at")
+    """What queues sort and filter by: next_due_at over running milestones, and whether a
+    deadline that is still unmet has passed (overdue). A late milestone that has since been
+    met no longer makes the case overdue; ``breach_count`` and the milestone keep the record."""
+    running = Milestone.objects.filter(
+        complaint=complaint, status__in=[MilestoneStatus.OPEN, MilestoneStatus.PAUSED]
     )
-    return {"next_due_at": agg["next_due"]}
+    agg = running.filter(status=MilestoneStatus.OPEN).aggregate(next_due=Min("due_at"))
+    overdue = running.filter(breached_at__isnull=False).exists()
+    return {"next_due_at": agg["next_due"], "is_overdue": overdue}
 
 
 @contextmanager
