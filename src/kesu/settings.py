@@ -41,11 +41,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves its Swagger UI files locally (no CDN)
+    "django_htmx",  # htmx itself, from PyPI, served as a static file
+    "template_partials",
     "kesu.accounts",
     "kesu.workcal",
     "kesu.policy",
     "kesu.outbox",
     "kesu.complaints",
+    "kesu.web",
+    "kesu.console",
+    "kesu.portal",
 ]
 
 MIDDLEWARE = [
@@ -57,10 +62,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "kesu.urls"
+LOGIN_URL = "login"
+LOGOUT_REDIRECT_URL = "login"
 WSGI_APPLICATION = "kesu.wsgi.application"
 
 TEMPLATES = [

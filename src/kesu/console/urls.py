@@ -1,0 +1,18 @@
+from django.urls import path
+
+from kesu.console.views import complaint, dashboard, intake, queues
+
+app_name = "console"
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("queue/<slug:queue>/", queues.queue, name="queue"),
+    path("queue/<slug:queue>/export.<str:fmt>", queues.export, name="export"),
+    path("search/", queues.search, name="search"),
+    path("new/", intake.intake, name="intake"),
+    path("new/lookup/", intake.customer_lookup, name="customer_lookup"),
+    path("new/suggest/", intake.suggest, name="suggest"),
+    path("c/<str:number>/", complaint.detail, name="complaint"),
+    path("c/<str:number>/act/<slug:action>/", complaint.act, name="act"),
+    path("c/<str:number>/attachments/<int:pk>/", complaint.attachment, name="attachment"),
+]

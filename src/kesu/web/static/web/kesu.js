@@ -1,0 +1,39 @@
+// Live countdowns: every <time class="due" datetime="..."> shows the time left until it,
+// updated each minute; the server renders the same text first, so pages work without JS.
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || "zh-hans";
+  var zh = lang.indexOf("zh") === 0;
+
+  function words(ms) {
+    var late = ms < 0;
+    var mins = Math.floor(Math.abs(ms) / 60000);
+    var d = Math.floor(mins / 1440), h = Math.floor((mins % 1440) / 60), m = mins % 60;
+    var text;
+    if (zh) {
+      text = (d ? d + "天" : "") + (d || h ? h + "小时" : "") + (d ? "" : m + "分");
+      return late ? "已超时 " + text : "剩余 " + text;
+    }
+    text = (d ? d + "d " : "") + (d || h ? h + "h " : "") + (d ? "" : m + "m");
+    return late ? "overdue by " + text.trim() : text.trim() + " left";
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("time.due[data-countdown]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(due)) return;
+      var left = due - now;
+      var soonMs = parseInt(el.getAttribute("data-soon") || "7200000", 10);
+      el.textContent = words(left);
+      el.classList.toggle("late", left < 0);
+      el.classList.toggle("soon", left >= 0 && left < soonMs);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    setInterval(tick, 60000);
+  });
+  document.addEventListener("htmx:afterSwap", tick);
+})();

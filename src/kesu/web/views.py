@@ -1,0 +1,45 @@
+"""Pages shared by the console and the portal: the front door, sign-in, error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from kesu.web.access import landing_url
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Staff and signed-in customers go where their role starts; anyone else to the portal."""
+    if request.user.is_authenticated and request.user.is_active:
+        return redirect(landing_url(request.user))
+    return redirect("portal:submit")
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+    extra_context = {"title": _("Sign in")}
+
+    def get_default_redirect_url(self) -> str:
+        return landing_url(self.request.user)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "web/error.html", {"status": 404, "title": _("Not found")}, status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    context = {"status": 403, "title": _("You may not open this page")}
+    return render(request, "web/error.html", context, status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    context = {"status": 400, "title": _("The request could not be understood")}
+    return render(request, "web/error.html", context, status=400)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    context = {"status": 500, "title": _("Something went wrong on our side")}
+    return render(request, "web/error.html", context, status=500)
