@@ -2,6 +2,7 @@
 # Install what is needed and run the whole test suite (SQLite by default; set DATABASE_URL
 # to run it on PostgreSQL). Extra arguments go to pytest.
 source "$(dirname "$0")/ensure-uv.sh"
+source scripts/ensure-browser.sh
 set +e
 python3 -m uv run --frozen pytest "$@"
 status=$?
