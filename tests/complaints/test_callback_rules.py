@@ -117,3 +117,25 @@ def test_the_handler_of_the_round_may_not_call_back_where_the_policy_says_so(pre
     assert "record_callback" in allowed_actions(manager, theirs)
     satisfied(theirs, manager)
     assert theirs.state == State.CLOSED
+
+
+def test_an_unsatisfied_callback_ends_the_round_and_opens_the_next(preset):
+    preset("b2b")
+    people = make_people()
+    c = resolved(
+        people, dept="logistics", category="late_delivery", by=people.handlers["logistics"]
+    )
+    transitions.complaint_record_callback(
+        complaint=c,
+        actor=people.agent,
+        reached=True,
+        outcome_rating=2,
+        process_rating=3,
+        accepted=False,
+        notes="客户对补送时间不满意",
+    )
+    assert c.state == State.INVESTIGATING and c.round_no == 2
+    first, second = c.rounds.order_by("number")
+    assert first.closed_at is not None and first.satisfied is False
+    assert (first.outcome_rating, first.process_rating) == (2, 3)
+    assert second.closed_at is None and second.started_at == first.closed_at

@@ -38,6 +38,44 @@ def owners_of(complaint: Complaint) -> list[User]:
     return [complaint.received_by] if complaint.received_by_id else users_with_role(Role.AGENT)
 
 
+# Deadlines customer service keeps (seed 001: 客户服务部 acknowledges, grades and dispatches,
+# and calls back): their warnings go to the first responder, their breaches to the
+# customer-service managers, whatever department handles the case.
+CUSTOMER_SERVICE_MILESTONES = frozenset({"ack", "dispatch", "callback"})
+
+
+def customer_service_managers() -> list[User]:
+    return list(
+        User.objects.filter(role=Role.MANAGER, department__is_customer_service=True, is_active=True)
+    )
+
+
+def deadline_owners(complaint: Complaint, kind: str) -> list[User]:
+    """Who is warned that milestone ``kind`` is near its end: whoever must act for it."""
+    if kind not in CUSTOMER_SERVICE_MILESTONES:
+        return owners_of(complaint)
+    received = complaint.received_by if complaint.received_by_id else None
+    if received is not None and received.is_active and received.role == Role.AGENT:
+        owners = [received]
+    else:
+        owners = users_with_role(Role.AGENT)
+    # Where the department may make the callback itself (seed 004), its handler is told too.
+    if kind == "callback" and complaint.handler_id:
+        by_roles = complaint.policy.doc.callback.by_roles
+        if complaint.handler.role in by_roles and complaint.handler not in owners:
+            owners.append(complaint.handler)
+    return owners
+
+
+def deadline_managers(complaint: Complaint, kind: str) -> list[User]:
+    """The managers told when milestone ``kind`` is breached (SPEC §4: the owner's manager)."""
+    if kind in CUSTOMER_SERVICE_MILESTONES:
+        managers = customer_service_managers()
+        if managers or complaint.department_id is None:
+            return managers
+    return managers_of(complaint) if complaint.department_id else customer_service_managers()
+
+
 def portal_link(complaint: Complaint) -> str:
     base = settings.KESU_BASE_URL.rstrip("/")
     return f"{base}/portal/c/{complaint.portal_token}"

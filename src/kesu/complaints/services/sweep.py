@@ -15,7 +15,11 @@ from django.utils import timezone
 
 from kesu.accounts.models import Role
 from kesu.complaints.models import Complaint, Event, EventKind, Milestone, MilestoneStatus
-from kesu.complaints.services.notifications import managers_of, notify_about, owners_of
+from kesu.complaints.services.notifications import (
+    deadline_managers,
+    deadline_owners,
+    notify_about,
+)
 
 BATCH = 200
 
@@ -85,7 +89,7 @@ def _warn_batch(now: datetime, limit: int, result: SweepResult) -> int:
                 notify_about(
                     complaint,
                     "milestone.warning",
-                    users=owners_of(complaint),
+                    users=deadline_owners(complaint, ms.kind),
                     context={
                         "milestone": ms.name,
                         "deadline": timezone.localtime(ms.due_at).strftime("%Y-%m-%d %H:%M"),
@@ -153,7 +157,10 @@ def _breach_batch(now: datetime, limit: int, result: SweepResult) -> int:
                 notify_about(
                     complaint,
                     "milestone.breached",
-                    users=[*managers_of(complaint), *owners_of(complaint)],
+                    users=[
+                        *deadline_managers(complaint, ms.kind),
+                        *deadline_owners(complaint, ms.kind),
+                    ],
                     context=context,
                     dedupe_key=f"breach-{ms.pk}",
                 )

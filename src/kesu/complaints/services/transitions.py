@@ -39,6 +39,10 @@ def _start_round(ch: Change, *, reason: str) -> HandlingRound:
     """A reopen (二次处理): a new round with its own milestones, callback and survey."""
     c = ch.complaint
     number = c.round_no + 1
+    # The earlier round ends here (at the unsatisfied callback), or ended at closure.
+    HandlingRound.objects.filter(complaint=c, number=c.round_no, closed_at__isnull=True).update(
+        closed_at=ch.now
+    )
     ch.set(round_no=number, reopen_count=c.reopen_count + 1, closed_at=None, close_reason="")
     rnd = HandlingRound.objects.create(complaint=c, number=number, started_at=ch.now, reason=reason)
     deadlines.cancel_running(c)

@@ -1,0 +1,72 @@
+"""Who hears about a deadline: customer service for the steps it owns (acknowledge, dispatch,
+call back), the handling department for the rest (SPEC §4, seed 001 客户服务部回访)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from kesu.complaints.models import Milestone
+from kesu.complaints.services import transitions
+from kesu.complaints.services.intake import NewComplaint, complaint_create
+from kesu.complaints.services.sweep import sweep_deadlines
+from kesu.complaints.services.transitions import ActionInput
+from kesu.outbox.models import OutboxMessage
+from tests.conftest import at, make_people
+
+pytestmark = pytest.mark.django_db
+
+
+def recipients(event: str, milestone: str) -> set[str]:
+    rows = OutboxMessage.objects.filter(event=event, context__milestone=milestone)
+    return {m.recipient.username for m in rows if m.recipient_id}
+
+
+def test_callback_deadline_goes_to_customer_service_in_b2b(preset):
+    preset("b2b")  # callback within 1 working day (09–12, 13–18), warning at 80 %
+    p = make_people()
+    handler = p.handlers["logistics"]
+    c, _ = complaint_create(
+        data=NewComplaint(
+            customer_name="钱伟",
+            customer_phone="13577778888",
+            channel="hotline",
+            category="late_delivery",
+            description="交货晚了两天。",
+        ),
+        actor=p.agent,
+        now=at("2026-11-16 09:00"),
+    )
+    transitions.complaint_dispatch(
+        complaint=c,
+        actor=p.agent,
+        department="logistics",
+        handler=handler,
+        level="C",
+        now=at("2026-11-16 09:10"),
+    )
+    transitions.complaint_accept(complaint=c, actor=handler, now=at("2026-11-16 09:20"))
+    transitions.complaint_propose_solution(
+        complaint=c,
+        actor=handler,
+        summary="致歉并说明原因。",
+        actions=[ActionInput(kind="apology", description="致歉", amount=Decimal("0"))],
+        root_cause="operation_error",
+        now=at("2026-11-16 09:40"),
+    )
+    transitions.complaint_report_resolved(
+        complaint=c, actor=handler, summary="已处理。", now=at("2026-11-16 10:00")
+    )
+    callback = Milestone.objects.get(complaint=c, kind="callback")
+    # 8 working hours from Mon 10:00: Tue 10:00; 80 % = 6 h 24 min: Mon 17:24.
+    assert callback.due_at == at("2026-11-17 10:00")
+    assert callback.warn_at == at("2026-11-16 17:24")
+
+    sweep_deadlines(now=at("2026-11-16 17:25"))
+    # The first responder, who will call back, is warned; not the handler, who may not.
+    assert recipients("milestone.warning", callback.name) == {"agent"}
+
+    sweep_deadlines(now=at("2026-11-17 10:01"))
+    # The breach goes to customer service's manager, not the logistics manager.
+    assert recipients("milestone.breached", callback.name) == {"m_customer_service", "agent"}
