@@ -86,6 +86,16 @@ def make_people() -> People:
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request with Accept-Language: en leaves English active in this thread; later tests
+    # that call services directly must start in the default language (zh-hans) again.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Password hashing is not under test here and costs seconds per fixture.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

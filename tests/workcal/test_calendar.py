@@ -8,6 +8,7 @@ import chinese_calendar
 import pytest
 import time_machine
 from django.db import OperationalError
+from django.utils import translation
 
 from kesu.policy.schema import WorkingHours
 from kesu.workcal.arithmetic import SHANGHAI, BusinessClock, ContinuousClock
@@ -78,8 +79,9 @@ def test_2027_without_data_falls_back_to_monday_to_friday_then_admin_entry_appli
     assert year_source(2027) == "none"
     assert years_without_data(date(2026, 11, 23)) == [2027]
     assert years_without_data(date(2027, 3, 1)) == [2027, 2028]
-    [warning] = calendar_warnings(date(2026, 11, 23))
-    assert "2027" in warning and "Monday–Friday" in warning
+    with translation.override("zh-hans"):  # the default language, whatever ran before
+        [warning] = calendar_warnings(date(2026, 11, 23))
+    assert "2027" in warning and "周一至周五" in warning
 
     official_year_set(
         year=2027,

@@ -128,7 +128,7 @@ def test_admin_records_who_entered_the_year_and_checks_dates(
 
     refused = post("2026-01-01")
     assert refused.status_code == 200
-    assert "2026-01-01 is not in 2027" in refused.content.decode()
+    assert "2026-01-01 不在 2027 年内" in refused.content.decode()  # the default language
     assert not OfficialYear.objects.exists()
 
     assert post("2027-01-01").status_code == 302
