@@ -103,3 +103,13 @@ def test_template_validation_rejects_bad_syntax():
     template = MessageTemplate(event="e", channel=Channel.EMAIL, language="en", body="oops {")
     with pytest.raises(ValidationError):
         template.clean()
+
+
+@pytest.mark.django_db
+def test_decision_worded_in_the_recipients_language():
+    from kesu.outbox.rendering import render
+
+    zh = render("extension.decided", "email", "zh-hans", {"decision": "approved"})
+    en = render("extension.decided", "email", "en", {"decision": "approved"})
+    assert "已批准" in zh[0] + zh[1] and "approved" not in zh[0] + zh[1]
+    assert "approved" in en[0] + en[1]

@@ -6,6 +6,9 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
 from kesu.outbox.default_templates import DEFAULT_TEMPLATES
 from kesu.outbox.models import Language, MessageTemplate
 
@@ -81,8 +84,25 @@ def find_template(event: str, channel: str, language: str) -> tuple[str, str]:
     raise TemplateMissing(f"no template for event {event!r} ({channel}, {language})")
 
 
+# Context values stored as codes and worded in the recipient's language, not the actor's.
+WORDED_VALUES: dict[str, dict[str, Any]] = {
+    "decision": {"approved": _("approved"), "refused": _("refused")},
+}
+
+
+def _worded(context: Mapping[str, Any], language: str) -> dict[str, Any]:
+    words = dict(context)
+    with translation.override(normalize_language(language)):
+        for key, choices in WORDED_VALUES.items():
+            value = words.get(key)
+            if isinstance(value, str) and value in choices:
+                words[key] = str(choices[value])
+    return words
+
+
 def render(event: str, channel: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
     subject, body = find_template(event, channel, language)
+    context = _worded(context, language)
     rendered_subject = render_text(subject, context)
     # Header injection guard and SMTP requirement: a subject is one line.
     rendered_subject = " ".join(rendered_subject.split())

@@ -501,7 +501,7 @@ def complaint_decide_extension(
             context={
                 "milestone": ms.name,
                 "reason": reason,
-                "decision": _("approved") if approve else _("refused"),
+                "decision": "approved" if approve else "refused",  # worded per recipient
                 "new_deadline": _local(ms.due_at),
             },
         )

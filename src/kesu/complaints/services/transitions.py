@@ -308,7 +308,7 @@ def complaint_approve_solution(
         ch.notify(
             "solution.decided",
             users=[solution.proposed_by],
-            context={"reason": reason, "decision": _("approved")},
+            context={"reason": reason, "decision": "approved"},
         )
     return solution
 
@@ -337,7 +337,7 @@ def complaint_refuse_solution(
         ch.notify(
             "solution.decided",
             users=[solution.proposed_by],
-            context={"reason": reason, "decision": _("refused")},
+            context={"reason": reason, "decision": "refused"},
         )
     return solution
 
