@@ -110,7 +110,8 @@ def link_repeats(complaint: Complaint, targets: list[Complaint], *, at: datetime
 
 def check_batch(complaint: Complaint, policy: PolicyDoc, *, at: datetime) -> BatchAlert | None:
     """Raise (or extend) the batch alert when enough complaints name this batch in the window.
-    Returns the alert when it is new, so the caller notifies quality once."""
+    Returns the alert when it is new or raised again by a new wave, so the caller notifies
+    quality once per wave."""
     if not (policy.batch_alert.enabled and complaint.batch_no):
         return None
     since = complaint.received_at - timedelta(days=policy.batch_alert.window_days)
@@ -127,6 +128,12 @@ def check_batch(complaint: Complaint, policy: PolicyDoc, *, at: datetime) -> Bat
         alert = BatchAlert.objects.create(
             batch_no=complaint.batch_no, product=complaint.product, raised_at=at
         )
+    elif alert.raised_at < since:
+        # Still open from an earlier wave that quality has not concluded: a new wave raises
+        # it again (and quality is told again) rather than joining it silently.
+        alert.raised_at = at
+        alert.save(update_fields=["raised_at"])
+        created = True
     alert.complaints.add(*same_batch)
     others = [pk for pk in same_batch if pk != complaint.pk]
     ComplaintLink.objects.bulk_create(

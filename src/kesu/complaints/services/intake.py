@@ -330,7 +330,7 @@ def _create(data: NewComplaint, *, actor: User | None, now: datetime) -> Complai
             "batch.alert",
             users=grading.quality_staff(),
             context={"batch": alert.batch_no},
-            dedupe_key=f"batch-alert-{alert.pk}",
+            dedupe_key=f"batch-alert-{alert.pk}-{alert.raised_at.isoformat()}",
         )
     summary = refresh_deadline_summary(complaint)
     Complaint.objects.filter(pk=complaint.pk).update(**summary)
