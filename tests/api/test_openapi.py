@@ -63,6 +63,11 @@ def test_openapi_document(client, db):
         "/api/v1/complaints/{number}/timeline",
         "/api/v1/policy",
         "/api/v1/me",
+        "/api/v1/batch-alerts",
+        "/api/v1/batch-alerts/{alert_id}",
+        "/api/v1/batch-alerts/{alert_id}/measures",
+        "/api/v1/batch-alerts/{alert_id}/measures/{measure_id}/done",
+        "/api/v1/batch-alerts/{alert_id}/close",
     }
     assert set(paths) == expected
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]

@@ -383,16 +383,33 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
     ("batch.alert", ZH): {
         "subject": "批次预警：{batch}",
         "body": (
-            "批次 {batch} 在短期内收到多起投诉（最新一起：{number}，{customer}）。\n"
-            "请评估是否需要启动质量调查。\n{link}"
+            "批次 {batch} 收到投诉（最新一起：{number}，{customer}），已达到预警条件。\n"
+            "请检查同批次产品，评估是否需要暂停、召回或更换，并登记应急措施。\n{link}"
         ),
     },
     ("batch.alert", EN): {
         "subject": "Batch alert: {batch}",
         "body": (
-            "Batch {batch} has had several complaints in a short time (latest: {number}, "
+            "Batch {batch} has reached the alert threshold (latest complaint: {number}, "
             "{customer}).\n"
-            "Please assess whether a quality investigation is needed.\n{link}"
+            "Please inspect the batch, decide whether to suspend, recall or replace it, and "
+            "record the emergency measures.\n{link}"
+        ),
+    },
+    ("batch.measure", ZH): {
+        "subject": "批次 {batch} 应急措施：{task}",
+        "body": (
+            "您被指定负责批次 {batch} 的应急措施：{task}\n"
+            "完成期限：{deadline}\n"
+            "相关投诉：{number}（{customer}）\n{link}"
+        ),
+    },
+    ("batch.measure", EN): {
+        "subject": "Batch {batch}, emergency measure: {task}",
+        "body": (
+            "You are responsible for an emergency measure on batch {batch}: {task}\n"
+            "Due: {deadline}\n"
+            "Complaint: {number} ({customer})\n{link}"
         ),
     },
 }
