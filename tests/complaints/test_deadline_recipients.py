@@ -70,3 +70,28 @@ def test_callback_deadline_goes_to_customer_service_in_b2b(preset):
     sweep_deadlines(now=at("2026-11-17 10:01"))
     # The breach goes to customer service's manager, not the logistics manager.
     assert recipients("milestone.breached", callback.name) == {"m_customer_service", "agent"}
+
+
+def test_the_customer_service_manager_can_open_what_they_are_escalated(preset):
+    from kesu.complaints.access import complaint_for_user, visible_complaints
+
+    preset("b2b")
+    p = make_people()
+    c, _ = complaint_create(
+        data=NewComplaint(
+            customer_name="钱伟",
+            customer_phone="13577778888",
+            channel="email",
+            category="late_delivery",
+            description="交货晚了两天。",
+        ),
+        actor=p.agent,
+        now=at("2026-11-16 09:00"),
+    )
+    sweep_deadlines(now=at("2026-11-16 11:01"))  # ack and dispatch breached
+    manager = p.managers["customer_service"]
+    assert OutboxMessage.objects.filter(event="milestone.breached", recipient=manager).exists()
+    assert complaint_for_user(manager, number=c.number) == c
+    assert visible_complaints(manager).filter(pk=c.pk).exists()
+    # A department manager elsewhere still sees only their own department's cases.
+    assert not visible_complaints(p.managers["sales"]).filter(pk=c.pk).exists()

@@ -69,6 +69,10 @@ class User(AbstractUser):
 
     @property
     def sees_everything(self) -> bool:
+        # The customer-service manager owns intake, dispatch and callbacks for every case and
+        # is escalated their breaches (归口管理): they must be able to open any complaint.
+        if self.role == Role.MANAGER and self.department_id is not None:
+            return self.department.is_customer_service
         return self.role in SEE_ALL_ROLES
 
 

@@ -1,17 +1,16 @@
 """One endpoint per action of the lifecycle table (``kesu.complaints.lifecycle.ACTIONS``).
 
-Each view resolves the complaint through ``complaint_for_user`` (not visible: 404), calls one
-service and returns. Rights, states and business rules are the services' (403, 409, 422).
-A body's optional ``version`` makes a stale client's change fail with 409.
+Each view resolves the complaint through ``complaint_for_user`` (not visible: 404), hands the
+body to ``services.perform`` (the action's one service, with the references in it resolved as
+the console resolves them) and returns. Rights, states and business rules are the services'
+(403, 409, 422). A body's optional ``version`` makes a stale client's change fail with 409.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.http import Http404, HttpRequest
-from django.utils.translation import gettext as _
+from django.http import HttpRequest
 from ninja import File, Form, Router, Status, UploadedFile
 
 from kesu.api import presenters
@@ -42,7 +41,7 @@ from kesu.api.inputs import (
     TextIn,
     Versioned,
 )
-from kesu.api.lookup import NUMBER, active_user, complaint_of
+from kesu.api.lookup import complaint_of
 from kesu.api.outputs import (
     AttachmentCreatedOut,
     CallbackCreatedOut,
@@ -57,10 +56,8 @@ from kesu.api.outputs import (
     TaskCreatedOut,
 )
 from kesu.complaints.access import complaint_for_user
-from kesu.complaints.errors import InvalidInput, NotFound
-from kesu.complaints.models import Complaint, DeadlineExtension, Task
-from kesu.complaints.services import records, transitions
-from kesu.complaints.services.transitions import ActionInput
+from kesu.complaints.models import Complaint
+from kesu.complaints.services.perform import perform
 
 router = Router(tags=["actions"])
 
@@ -80,6 +77,11 @@ def _detail(request: HttpRequest, complaint: Complaint) -> dict[str, Any]:
     return presenters.detail(complaint_for_user(user, pk=complaint.pk), user)
 
 
+def _inputs(body: Versioned) -> dict[str, Any]:
+    """The body's fields as the action's inputs (the version travels on the complaint)."""
+    return body.model_dump(exclude={"version"})
+
+
 def _created(request: HttpRequest, complaint: Complaint, present: Any, obj: Any) -> dict[str, Any]:
     viewer = presenters.Viewer(user_of(request), complaint)
     return {**present(obj, viewer), "complaint_version": complaint.version}
@@ -92,16 +94,7 @@ def _created(request: HttpRequest, complaint: Complaint, present: Any, obj: Any)
 def dispatch(request: HttpRequest, number: str, body: DispatchIn) -> dict[str, Any]:
     """Grade and dispatch to a department (and optionally a handler)."""
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_dispatch(
-        complaint=complaint,
-        actor=user_of(request),
-        department=body.department,
-        handler=active_user(body.handler, "handler"),
-        level=body.level,
-        urgent=body.urgent,
-        category=body.category,
-        note=body.note,
-    )
+    perform("dispatch", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -109,7 +102,7 @@ def dispatch(request: HttpRequest, number: str, body: DispatchIn) -> dict[str, A
 def accept(request: HttpRequest, number: str, body: Versioned | None = None) -> dict[str, Any]:
     """The department takes the case on."""
     complaint = complaint_of(request, number, version=body.version if body else None)
-    transitions.complaint_accept(complaint=complaint, actor=user_of(request))
+    perform("accept", complaint=complaint, actor=user_of(request))
     return _detail(request, complaint)
 
 
@@ -119,9 +112,7 @@ def accept(request: HttpRequest, number: str, body: Versioned | None = None) -> 
 def request_info(request: HttpRequest, number: str, body: MessageIn) -> dict[str, Any]:
     """Ask the customer for information; resolution clocks pause."""
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_request_info(
-        complaint=complaint, actor=user_of(request), message=body.message
-    )
+    perform("request_info", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -131,7 +122,7 @@ def request_info(request: HttpRequest, number: str, body: MessageIn) -> dict[str
 def provide_info(request: HttpRequest, number: str, body: TextIn) -> dict[str, Any]:
     """The information the customer was asked for; clocks resume."""
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_provide_info(complaint=complaint, actor=user_of(request), text=body.text)
+    perform("provide_info", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -143,25 +134,8 @@ def provide_info(request: HttpRequest, number: str, body: TextIn) -> dict[str, A
 def propose_solution(request: HttpRequest, number: str, body: SolutionIn) -> Status:
     """Propose a solution; above the proposer's authority it waits for approval."""
     complaint = complaint_of(request, number, version=body.version)
-    actions = [
-        ActionInput(
-            kind=item.kind,
-            description=item.description,
-            owner=active_user(item.owner, f"actions.{i}.owner"),
-            due_at=item.due_at,
-            amount=item.amount,
-        )
-        for i, item in enumerate(body.actions)
-    ]
-    solution = transitions.complaint_propose_solution(
-        complaint=complaint,
-        actor=user_of(request),
-        summary=body.summary,
-        actions=actions,
-        root_cause=body.root_cause,
-        root_cause_text=body.root_cause_text,
-        findings=body.findings,
-        amount=body.amount,
+    solution = perform(
+        "propose_solution", complaint=complaint, actor=user_of(request), **_inputs(body)
     )
     return Status(201, _created(request, complaint, presenters.solution, solution))
 
@@ -176,9 +150,7 @@ def approve_solution(
 ) -> dict[str, Any]:
     body = body or OptionalReasonIn()
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_approve_solution(
-        complaint=complaint, actor=user_of(request), reason=body.reason
-    )
+    perform("approve_solution", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -189,9 +161,7 @@ def approve_solution(
 )
 def refuse_solution(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_refuse_solution(
-        complaint=complaint, actor=user_of(request), reason=body.reason
-    )
+    perform("refuse_solution", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -204,9 +174,7 @@ def report_resolved(
     """The handler reports the solution carried out."""
     body = body or SummaryIn()
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_report_resolved(
-        complaint=complaint, actor=user_of(request), summary=body.summary
-    )
+    perform("report_resolved", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -216,7 +184,7 @@ def report_resolved(
 def pass_review(request: HttpRequest, number: str, body: NoteIn | None = None) -> dict[str, Any]:
     body = body or NoteIn()
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_pass_review(complaint=complaint, actor=user_of(request), note=body.note)
+    perform("pass_review", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -227,9 +195,7 @@ def pass_review(request: HttpRequest, number: str, body: NoteIn | None = None) -
 )
 def return_for_rework(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_return_for_rework(
-        complaint=complaint, actor=user_of(request), reason=body.reason
-    )
+    perform("return_for_rework", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -241,16 +207,7 @@ def return_for_rework(request: HttpRequest, number: str, body: ReasonIn) -> dict
 def record_callback(request: HttpRequest, number: str, body: CallbackIn) -> Status:
     """A callback attempt, reached or not, by someone other than the handler."""
     complaint = complaint_of(request, number, version=body.version)
-    cb = transitions.complaint_record_callback(
-        complaint=complaint,
-        actor=user_of(request),
-        reached=body.reached,
-        method=body.method,
-        outcome_rating=body.outcome_rating,
-        process_rating=body.process_rating,
-        accepted=body.accepted,
-        notes=body.notes,
-    )
+    cb = perform("record_callback", complaint=complaint, actor=user_of(request), **_inputs(body))
     return Status(201, _created(request, complaint, presenters.callback, cb))
 
 
@@ -258,14 +215,7 @@ def record_callback(request: HttpRequest, number: str, body: CallbackIn) -> Stat
 def rate(request: HttpRequest, number: str, body: RateIn) -> dict[str, Any]:
     """The customer answers the callback survey."""
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_rate(
-        complaint=complaint,
-        actor=user_of(request),
-        outcome_rating=body.outcome_rating,
-        process_rating=body.process_rating,
-        accepted=body.accepted,
-        comment=body.comment,
-    )
+    perform("rate", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -273,7 +223,7 @@ def rate(request: HttpRequest, number: str, body: RateIn) -> dict[str, Any]:
 def reopen(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
     """Secondary handling within the reopen window: a new handling round."""
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_reopen(complaint=complaint, actor=user_of(request), reason=body.reason)
+    perform("reopen", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -281,9 +231,7 @@ def reopen(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
 def reject(request: HttpRequest, number: str, body: RejectIn) -> dict[str, Any]:
     """Not a complaint for this company (不予受理), with the customer's recourse."""
     complaint = complaint_of(request, number, version=body.version)
-    transitions.complaint_reject(
-        complaint=complaint, actor=user_of(request), reason=body.reason, recourse=body.recourse
-    )
+    perform("reject", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -291,13 +239,7 @@ def reject(request: HttpRequest, number: str, body: RejectIn) -> dict[str, Any]:
 def merge(request: HttpRequest, number: str, body: MergeIn) -> dict[str, Any]:
     """Fold this duplicate into the complaint numbered ``into``."""
     complaint = complaint_of(request, number, version=body.version)
-    try:
-        if not NUMBER.match(body.into):
-            raise NotFound()
-        into = complaint_for_user(user_of(request), number=body.into)
-    except NotFound:
-        raise InvalidInput(errors={"into": _("No such complaint.")}) from None
-    transitions.complaint_merge(complaint=complaint, actor=user_of(request), into=into)
+    perform("merge", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -313,9 +255,7 @@ def acknowledge(
     """Tell the customer the complaint is accepted."""
     body = body or AcknowledgeIn()
     complaint = complaint_of(request, number, version=body.version)
-    records.complaint_acknowledge(
-        complaint=complaint, actor=user_of(request), channel=body.channel, summary=body.summary
-    )
+    perform("acknowledge", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -327,14 +267,8 @@ def acknowledge(
 def log_communication(request: HttpRequest, number: str, body: CommunicationIn) -> Status:
     """Log a contact with the customer (channel, direction, summary)."""
     complaint = complaint_of(request, number, version=body.version)
-    comm = records.complaint_log_communication(
-        complaint=complaint,
-        actor=user_of(request),
-        channel=body.channel,
-        direction=body.direction,
-        summary=body.summary,
-        template=body.template,
-        at=body.at,
+    comm = perform(
+        "log_communication", complaint=complaint, actor=user_of(request), **_inputs(body)
     )
     return Status(201, _created(request, complaint, presenters.communication, comm))
 
@@ -347,7 +281,7 @@ def log_communication(request: HttpRequest, number: str, body: CommunicationIn) 
 def add_note(request: HttpRequest, number: str, body: TextIn) -> Status:
     """An internal note on the timeline."""
     complaint = complaint_of(request, number, version=body.version)
-    ev = records.complaint_add_note(complaint=complaint, actor=user_of(request), text=body.text)
+    ev = perform("add_note", complaint=complaint, actor=user_of(request), **_inputs(body))
     return Status(201, _created(request, complaint, presenters.event, ev))
 
 
@@ -359,7 +293,7 @@ def add_note(request: HttpRequest, number: str, body: TextIn) -> Status:
 def add_info(request: HttpRequest, number: str, body: TextIn) -> Status:
     """The customer adds information while the case is open."""
     complaint = complaint_of(request, number, version=body.version)
-    ev = records.complaint_add_info(complaint=complaint, actor=user_of(request), text=body.text)
+    ev = perform("add_info", complaint=complaint, actor=user_of(request), **_inputs(body))
     return Status(201, _created(request, complaint, presenters.event, ev))
 
 
@@ -377,14 +311,11 @@ def add_attachment(
 ) -> Status:
     """Upload a file (multipart/form-data: ``file``, ``visible_to_customer``, ``version``)."""
     complaint = complaint_of(request, number, version=version)
-    # One byte more than allowed is enough for the service to refuse an oversized file.
-    content = file.read(settings.KESU_MAX_UPLOAD_BYTES + 1)
-    att = records.complaint_add_attachment(
+    att = perform(
+        "add_attachment",
         complaint=complaint,
         actor=user_of(request),
-        name=file.name or "",
-        content=content,
-        content_type=file.content_type or "",
+        file=file,
         visible_to_customer=visible_to_customer,
     )
     return Status(201, _created(request, complaint, presenters.attachment, att))
@@ -394,13 +325,7 @@ def add_attachment(
 def reassign(request: HttpRequest, number: str, body: ReassignIn) -> dict[str, Any]:
     """Another handler or department; a new department must accept the case."""
     complaint = complaint_of(request, number, version=body.version)
-    records.complaint_reassign(
-        complaint=complaint,
-        actor=user_of(request),
-        department=body.department,
-        handler=active_user(body.handler, "handler"),
-        reason=body.reason,
-    )
+    perform("reassign", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -408,13 +333,7 @@ def reassign(request: HttpRequest, number: str, body: ReassignIn) -> dict[str, A
 def change_level(request: HttpRequest, number: str, body: LevelIn) -> dict[str, Any]:
     """Raise or lower the level; open deadlines are recomputed."""
     complaint = complaint_of(request, number, version=body.version)
-    records.complaint_change_level(
-        complaint=complaint,
-        actor=user_of(request),
-        level=body.level,
-        urgent=body.urgent,
-        reason=body.reason,
-    )
+    perform("change_level", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -423,13 +342,7 @@ def change_level(request: HttpRequest, number: str, body: LevelIn) -> dict[str, 
 )
 def set_root_cause(request: HttpRequest, number: str, body: RootCauseIn) -> dict[str, Any]:
     complaint = complaint_of(request, number, version=body.version)
-    records.complaint_set_root_cause(
-        complaint=complaint,
-        actor=user_of(request),
-        root_cause=body.root_cause,
-        root_cause_text=body.root_cause_text,
-        findings=body.findings,
-    )
+    perform("set_root_cause", complaint=complaint, actor=user_of(request), **_inputs(body))
     return _detail(request, complaint)
 
 
@@ -441,15 +354,7 @@ def set_root_cause(request: HttpRequest, number: str, body: RootCauseIn) -> dict
 def add_task(request: HttpRequest, number: str, body: TaskIn) -> Status:
     """Work for another department (e.g. finance pays the compensation)."""
     complaint = complaint_of(request, number, version=body.version)
-    task = records.complaint_add_task(
-        complaint=complaint,
-        actor=user_of(request),
-        department=body.department,
-        title=body.title,
-        owner=active_user(body.owner, "owner"),
-        due_at=body.due_at,
-        required=body.required,
-    )
+    task = perform("add_task", complaint=complaint, actor=user_of(request), **_inputs(body))
     return Status(201, _created(request, complaint, presenters.task, task))
 
 
@@ -462,11 +367,12 @@ def complete_task(
     request: HttpRequest, number: str, task_id: Id, body: TaskDoneIn
 ) -> dict[str, Any]:
     complaint = complaint_of(request, number, version=body.version)
-    task = Task.objects.filter(pk=task_id, complaint=complaint).first()
-    if task is None:
-        raise Http404
-    task = records.complaint_complete_task(
-        complaint=complaint, actor=user_of(request), task=task, result=body.result
+    task = perform(
+        "complete_task",
+        complaint=complaint,
+        actor=user_of(request),
+        task=task_id,
+        **_inputs(body),
     )
     return _created(request, complaint, presenters.task, task)
 
@@ -481,8 +387,8 @@ def complete_action(
 ) -> dict[str, Any]:
     """Mark one action of the approved solution done."""
     complaint = complaint_of(request, number, version=body.version if body else None)
-    act = records.complaint_complete_action(
-        complaint=complaint, actor=user_of(request), action_id=action_id
+    act = perform(
+        "complete_action", complaint=complaint, actor=user_of(request), action_id=action_id
     )
     return _created(request, complaint, presenters.solution_action, act)
 
@@ -495,12 +401,8 @@ def complete_action(
 def record_meeting(request: HttpRequest, number: str, body: MeetingIn) -> Status:
     """A cross-department meeting: participants and decision."""
     complaint = complaint_of(request, number, version=body.version)
-    meeting = records.complaint_record_meeting(
-        complaint=complaint,
-        actor=user_of(request),
-        held_at=body.held_at,
-        participants=body.participants,
-        decision=body.decision,
+    meeting = perform(
+        "record_meeting", complaint=complaint, actor=user_of(request), **_inputs(body)
     )
     return Status(201, _created(request, complaint, presenters.meeting, meeting))
 
@@ -513,13 +415,7 @@ def record_meeting(request: HttpRequest, number: str, body: MeetingIn) -> Status
 def request_extension(request: HttpRequest, number: str, body: ExtensionIn) -> Status:
     """Ask for more time on a running deadline."""
     complaint = complaint_of(request, number, version=body.version)
-    ext = records.complaint_request_extension(
-        complaint=complaint,
-        actor=user_of(request),
-        milestone=body.milestone,
-        hours=body.hours,
-        reason=body.reason,
-    )
+    ext = perform("request_extension", complaint=complaint, actor=user_of(request), **_inputs(body))
     return Status(201, _created(request, complaint, presenters.extension, ext))
 
 
@@ -533,18 +429,11 @@ def decide_extension(
 ) -> dict[str, Any]:
     """The manager approves or refuses more time."""
     complaint = complaint_of(request, number, version=body.version)
-    ext = (
-        DeadlineExtension.objects.filter(pk=extension_id, milestone__complaint=complaint)
-        .select_related("milestone", "requested_by")
-        .first()
-    )
-    if ext is None:
-        raise Http404
-    ext = records.complaint_decide_extension(
+    ext = perform(
+        "decide_extension",
         complaint=complaint,
         actor=user_of(request),
-        extension=ext,
-        approve=body.approve,
-        reason=body.reason,
+        extension=extension_id,
+        **_inputs(body),
     )
     return _created(request, complaint, presenters.extension, ext)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
 
@@ -15,7 +14,7 @@ from kesu.api.lookup import complaint_of
 from kesu.api.outputs import ComplaintDetailOut, ComplaintPageOut, ErrorOut, EventOut
 from kesu.api.pagination import page
 from kesu.complaints.access import complaint_for_user, visible_complaints
-from kesu.complaints.models import Complaint
+from kesu.complaints.queues import ListFilters, apply_filters
 from kesu.complaints.services.intake import NewComplaint, complaint_create
 
 router = Router(tags=["complaints"])
@@ -52,38 +51,21 @@ def create_complaint(
     return Status(201 if created else 200, presenters.detail(shown, user))
 
 
-def _filtered(qs: QuerySet[Complaint], f: ComplaintFilters) -> QuerySet[Complaint]:
-    if f.state:
-        qs = qs.filter(state__in=[s.value for s in f.state])
-    exact = {
-        "level": f.level,
-        "category": f.category,
-        "channel": f.channel,
-        "department__code": f.department,
-        "handler_id": f.handler,
-        "is_repeat": f.is_repeat,
-        "is_overdue": f.is_overdue,
-    }
-    qs = qs.filter(**{k: v for k, v in exact.items() if v is not None})
-    if f.reopened is not None:
-        qs = qs.filter(reopen_count__gt=0) if f.reopened else qs.filter(reopen_count=0)
-    if f.received_from is not None:
-        qs = qs.filter(received_at__gte=f.received_from)
-    if f.received_to is not None:
-        qs = qs.filter(received_at__lt=f.received_to)
-    term = (f.q or "").strip()
-    if term:
-        qs = qs.filter(
-            Q(number__icontains=term)
-            | Q(customer__phone__icontains=term)
-            | Q(customer__name__icontains=term)
-            | Q(customer__company__icontains=term)
-            | Q(order_no__icontains=term)
-            | Q(waybill_no__icontains=term)
-            | Q(title__icontains=term)
-            | Q(description__icontains=term)
-        )
-    return qs
+def _filters(f: ComplaintFilters) -> ListFilters:
+    return ListFilters(
+        states=tuple(s.value for s in f.state),
+        level=f.level,
+        category=f.category,
+        channel=f.channel,
+        department=f.department,
+        handler=f.handler,
+        is_repeat=f.is_repeat,
+        is_overdue=f.is_overdue,
+        reopened=f.reopened,
+        received_from=f.received_from,
+        received_to=f.received_to,
+        q=f.q,
+    )
 
 
 @router.get(
@@ -97,7 +79,9 @@ def _filtered(qs: QuerySet[Complaint], f: ComplaintFilters) -> QuerySet[Complain
 def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]) -> dict[str, Any]:
     user = user_of(request)
     qs = visible_complaints(user).select_related("customer", "department", "handler")
-    rows, cursor = page(_filtered(qs, filters), after=filters.after, limit=filters.limit)
+    rows, cursor = page(
+        apply_filters(qs, _filters(filters)), after=filters.after, limit=filters.limit
+    )
     return {"items": [presenters.summary(c, user) for c in rows], "next": cursor}
 
 

@@ -6,18 +6,15 @@ found, so numbers cannot be probed.
 
 from __future__ import annotations
 
-import re
-
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 
-from kesu.accounts.models import User
 from kesu.api.auth import user_of
 from kesu.complaints.access import complaint_for_user
-from kesu.complaints.errors import InvalidInput, NotFound
+from kesu.complaints.errors import NotFound
 from kesu.complaints.models import Complaint
+from kesu.complaints.services.perform import NUMBER, active_user
 
-NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,31}$")
+__all__ = ["NUMBER", "active_user", "complaint_of"]
 
 
 def complaint_of(request: HttpRequest, number: str, *, version: int | None = None) -> Complaint:
@@ -29,12 +26,3 @@ def complaint_of(request: HttpRequest, number: str, *, version: int | None = Non
     if version is not None:
         complaint.version = version
     return complaint
-
-
-def active_user(user_id: int | None, field: str) -> User | None:
-    if user_id is None:
-        return None
-    user = User.objects.filter(pk=user_id, is_active=True).select_related("department").first()
-    if user is None:
-        raise InvalidInput(errors={field: _("Unknown user.")})
-    return user

@@ -7,6 +7,10 @@ numbers and ids cannot be probed.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kesu.accounts.models import Role, User
@@ -15,6 +19,63 @@ from kesu.complaints.lifecycle import ACTIONS, CROSS_DEPARTMENT, Action
 from kesu.complaints.models import Complaint, Event, Solution, Task
 
 DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.MANAGER})
+PORTAL_TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
+
+
+@dataclass(frozen=True, eq=False)
+class PortalCustomer:
+    """The customer of one complaint, proven by the complaint's private portal link
+    (``Complaint.portal_token``), with or without a portal account.
+
+    It acts as a customer on that complaint only: every rule below treats it like the
+    complaint's own customer and refuses it everywhere else. What it does is recorded as done
+    by the customer's portal login when there is one, else by nobody (like an anonymous
+    submission)."""
+
+    complaint_id: int
+    user: User | None = None
+
+    role: ClassVar[str] = Role.CUSTOMER
+    pk: ClassVar[None] = None
+    is_authenticated: ClassVar[bool] = True
+    is_active: ClassVar[bool] = True
+
+    def __str__(self) -> str:
+        return str(Role.CUSTOMER.label)
+
+    @classmethod
+    def of(cls, complaint: Complaint) -> PortalCustomer:
+        """The customer of ``complaint`` (``customer`` selected), as the holder of its link."""
+        login = complaint.customer.user
+        if login is not None and login.role != Role.CUSTOMER:
+            login = None
+        return cls(complaint_id=complaint.pk, user=login)
+
+
+# Who may act on a complaint: a signed-in user, or the customer holding its portal link.
+Actor = User | PortalCustomer
+
+
+def complaint_for_token(token: str) -> tuple[Complaint, PortalCustomer]:
+    """The complaint behind a private portal link, and its customer as the actor. A wrong
+    token is "not found", like a complaint one may not see."""
+    if not isinstance(token, str) or not PORTAL_TOKEN.match(token):
+        raise NotFound()
+    complaint = (
+        Complaint.objects.select_related("customer__user", "policy")
+        .filter(portal_token=token)
+        .first()
+    )
+    if complaint is None:
+        raise NotFound()
+    return complaint, PortalCustomer.of(complaint)
+
+
+def recorded_user(actor: Any) -> User | None:
+    """The user written into the record (events, communications, uploads) for ``actor``."""
+    if isinstance(actor, PortalCustomer):
+        return actor.user
+    return actor
 
 
 def _touched_filter(user: User) -> Q:
@@ -27,12 +88,16 @@ def _touched_filter(user: User) -> Q:
     return q
 
 
-def visible_complaints(user: User | None) -> QuerySet[Complaint]:
+def visible_complaints(user: Actor | None) -> QuerySet[Complaint]:
     qs = Complaint.objects.all()
+    if isinstance(user, PortalCustomer):
+        return qs.filter(pk=user.complaint_id)
     if user is None or not user.is_authenticated or not user.is_active:
         return qs.none()
     if user.role == Role.CUSTOMER:
         return qs.filter(customer__user=user)
+    if user.sees_everything:
+        return qs
     if user.role in DEPARTMENT_ROLES:
         if user.department_id is None:
             return qs.filter(_touched_filter(user))
@@ -42,11 +107,15 @@ def visible_complaints(user: User | None) -> QuerySet[Complaint]:
     return qs.none()
 
 
-def can_see(user: User | None, complaint: Complaint) -> bool:
+def can_see(user: Actor | None, complaint: Complaint) -> bool:
+    if isinstance(user, PortalCustomer):
+        return complaint.pk == user.complaint_id
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if user.role == Role.CUSTOMER:
         return complaint.customer.user_id == user.pk
+    if user.sees_everything:
+        return True
     if user.role in DEPARTMENT_ROLES:
         if user.department_id and complaint.department_id == user.department_id:
             return True
@@ -54,7 +123,7 @@ def can_see(user: User | None, complaint: Complaint) -> bool:
     return user.sees_everything
 
 
-def complaint_for_user(user: User | None, *, pk: int | None = None, number: str | None = None):
+def complaint_for_user(user: Actor | None, *, pk: int | None = None, number: str | None = None):
     if number is not None and "\x00" in number:
         raise NotFound()  # PostgreSQL refuses NUL in text: never a 500
     lookup = {"pk": pk} if pk is not None else {"number": number}
@@ -64,7 +133,7 @@ def complaint_for_user(user: User | None, *, pk: int | None = None, number: str 
         raise NotFound() from None
 
 
-def _role_may(user: User, act: Action, complaint: Complaint) -> bool:
+def _role_may(user: Actor, act: Action, complaint: Complaint) -> bool:
     if not act.allows_role(user.role):
         return False
     if act.name == "record_callback" and user.role not in complaint.policy.doc.callback.by_roles:
@@ -74,7 +143,7 @@ def _role_may(user: User, act: Action, complaint: Complaint) -> bool:
     return True
 
 
-def require_action(user: User, name: str, complaint: Complaint) -> Action:
+def require_action(user: Actor, name: str, complaint: Complaint) -> Action:
     """Raise unless ``user`` may take action ``name`` on ``complaint`` in its current state."""
     act = ACTIONS[name]
     if not can_see(user, complaint):
@@ -88,11 +157,13 @@ def require_action(user: User, name: str, complaint: Complaint) -> Action:
     return act
 
 
-def sees_contact_details(user: User, complaint: Complaint) -> bool:
+def sees_contact_details(user: Actor, complaint: Complaint) -> bool:
     """Phone and email in clear for those who contact the customer: the customer, customer
     service, the responsible department, executives (A-level cases involve them), and whoever
     the policy has make callbacks. Others who may read the case (quality auditors, a
     department asked for a task) see them masked."""
+    if isinstance(user, PortalCustomer):
+        return complaint.pk == user.complaint_id
     if user.role == Role.CUSTOMER:
         return complaint.customer.user_id == user.pk
     if user.role in (Role.AGENT, Role.EXECUTIVE):
@@ -112,7 +183,7 @@ def handled_this_round(user: User, complaint: Complaint) -> bool:
     ).exists()
 
 
-def callback_refused_to(user: User, complaint: Complaint) -> bool:
+def callback_refused_to(user: Actor, complaint: Complaint) -> bool:
     return (
         user.role != Role.CUSTOMER
         and complaint.policy.doc.callback.by_other_than_handler
@@ -120,7 +191,7 @@ def callback_refused_to(user: User, complaint: Complaint) -> bool:
     )
 
 
-def allowed_actions(user: User, complaint: Complaint) -> list[str]:
+def allowed_actions(user: Actor, complaint: Complaint) -> list[str]:
     """The actions this user may take now: what the UI shows as buttons."""
     if not can_see(user, complaint):
         return []

@@ -19,7 +19,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from kesu.accounts.models import User
-from kesu.complaints.access import require_action
+from kesu.complaints.access import Actor, recorded_user, require_action
 from kesu.complaints.errors import ConcurrentModification, InvalidTransition
 from kesu.complaints.models import (
     Communication,
@@ -36,7 +36,7 @@ from kesu.policy.schema import PolicyDoc
 @dataclass
 class Change:
     complaint: Complaint
-    actor: User | None
+    actor: Actor | None
     now: datetime
     action: str
     dirty: set[str] = field(default_factory=set)
@@ -44,6 +44,11 @@ class Change:
     @property
     def policy(self) -> PolicyDoc:
         return self.complaint.policy.doc
+
+    @property
+    def by(self) -> User | None:
+        """Who the record names as having acted (a portal-link customer: their login or nobody)."""
+        return recorded_user(self.actor)
 
     def set(self, **fields: Any) -> None:
         for name, value in fields.items():
@@ -69,7 +74,7 @@ class Change:
             action=self.action,
             from_state=from_state,
             to_state=to_state,
-            actor=self.actor,
+            actor=self.by,
             at=self.now,
             data=_jsonable(data or {}),
             visible_to_customer=visible_to_customer,
@@ -92,7 +97,7 @@ class Change:
             direction=direction,
             summary=summary,
             template=template,
-            by=self.actor,
+            by=self.by,
             at=at or self.now,
         )
 
@@ -162,7 +167,7 @@ def refresh_deadline_summary(complaint: Complaint) -> dict[str, Any]:
 def complaint_change(
     complaint: Complaint,
     *,
-    actor: User | None,
+    actor: Actor | None,
     action: str,
     now: datetime | None = None,
     check_version: bool = True,

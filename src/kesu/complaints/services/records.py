@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Role, User
+from kesu.complaints.access import Actor
 from kesu.complaints.errors import GuardFailed, InvalidInput, PermissionDenied
 from kesu.complaints.lifecycle import IN_HANDLING
 from kesu.complaints.models import (
@@ -143,7 +144,7 @@ def complaint_add_note(
 
 
 def complaint_add_info(
-    *, complaint: Complaint, actor: User, text: str, now: datetime | None = None
+    *, complaint: Complaint, actor: Actor, text: str, now: datetime | None = None
 ):
     """The customer adds information on the portal at any time the case is open."""
     text = clean_text(text, "text")
@@ -162,7 +163,7 @@ def complaint_add_info(
 def complaint_add_attachment(
     *,
     complaint: Complaint,
-    actor: User,
+    actor: Actor,
     name: str,
     content: bytes,
     content_type: str,
@@ -184,7 +185,7 @@ def complaint_add_attachment(
             content_type=content_type,
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
-            uploaded_by=actor,
+            uploaded_by=ch.by,
             uploaded_at=ch.now,
             visible_to_customer=visible_to_customer or actor.role == Role.CUSTOMER,
         )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Department, Role, User
-from kesu.complaints.access import callback_refused_to
+from kesu.complaints.access import Actor, callback_refused_to
 from kesu.complaints.errors import GuardFailed, InvalidInput, PermissionDenied
 from kesu.complaints.models import (
     Callback,
@@ -147,7 +147,7 @@ def complaint_request_info(
 
 
 def complaint_provide_info(
-    *, complaint: Complaint, actor: User, text: str, now: datetime | None = None
+    *, complaint: Complaint, actor: Actor, text: str, now: datetime | None = None
 ):
     """The customer's information arrived (entered by them or by staff); clocks resume."""
     text = clean_text(text, "text")
@@ -464,7 +464,7 @@ def _callback(
     cb = Callback.objects.create(
         complaint=c,
         round=rnd,
-        by=actor,
+        by=ch.by,
         at=ch.now,
         method=method,
         reached=reached,
@@ -511,7 +511,7 @@ def _callback(
 def complaint_rate(
     *,
     complaint: Complaint,
-    actor: User,
+    actor: Actor,
     outcome_rating: int,
     process_rating: int,
     accepted: bool,
@@ -537,14 +537,22 @@ def complaint_rate(
         )
 
 
+def reopen_deadline(complaint: Complaint) -> datetime | None:
+    """Until when a closed complaint may be reopened (the policy's reopen window), if at all."""
+    if complaint.state != State.CLOSED or complaint.closed_at is None:
+        return None
+    return complaint.closed_at + timedelta(days=complaint.policy.doc.reopen_window_days)
+
+
 def complaint_reopen(
-    *, complaint: Complaint, actor: User, reason: str, now: datetime | None = None
+    *, complaint: Complaint, actor: Actor, reason: str, now: datetime | None = None
 ):
     """Secondary handling (二次处理) within the policy's reopen window after closure."""
     reason = clean_text(reason, "reason")
     with complaint_change(complaint, actor=actor, action="reopen", now=now) as ch:
-        c, policy = ch.complaint, ch.policy
-        if c.closed_at is None or ch.now > c.closed_at + timedelta(days=policy.reopen_window_days):
+        c = ch.complaint
+        deadline = reopen_deadline(c)
+        if deadline is None or ch.now > deadline:
             raise GuardFailed(
                 _("The reopen window has passed: record a new complaint linked to this one.")
             )

@@ -1,10 +1,17 @@
-"""Placeholder being built now (issue 3); replaced by the real views."""
+"""The customer portal's pages (SPEC §8): submit, follow by private link, my complaints."""
 
-from django.http import Http404
+from kesu.portal.views.case import add_info, attachment, case, provide_info, rate, reopen
+from kesu.portal.views.mine import mine
+from kesu.portal.views.submit import sent, submit
 
-
-def _todo(*args, **kwargs):
-    raise Http404
-
-
-submit = mine = case = _todo
+__all__ = [
+    "add_info",
+    "attachment",
+    "case",
+    "mine",
+    "provide_info",
+    "rate",
+    "reopen",
+    "sent",
+    "submit",
+]

@@ -36,4 +36,14 @@
     setInterval(tick, 60000);
   });
   document.addEventListener("htmx:afterSwap", tick);
+
+  // htmx 2 does not swap 4xx answers; ours that name a target (HX-Retarget, from
+  // kesu.web.errors.error_response) carry a message the user must read.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();

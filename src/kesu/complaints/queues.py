@@ -1,0 +1,549 @@
+"""Staff queues, list filters, search and keyset pages (SPEC §8): the reads behind the console's
+lists and the API's complaint list.
+
+Every queue is a condition over :func:`kesu.complaints.access.visible_complaints`, so no queue,
+filter or search can show a complaint its reader may not open. Lists are sorted by the nearest
+deadline and paged by keyset (the cursor is the last row's sort key), never by OFFSET: page 500
+costs what page 1 costs.
+
+The queues (which role sees which is :func:`queues_for`):
+
+``mine``
+    Open complaints I handle; for an agent also the open ones I received (首问负责人).
+``department``
+    My department's open complaints (handlers and managers).
+``unassigned``
+    Received and not yet graded and dispatched (agents).
+``review``
+    Reported done and awaiting customer service's review (agents; shown while the active
+    policy has the review step).
+``approval``
+    A solution awaits approval and I may give it: a manager sees their department's solutions
+    within the manager tier (``Solution.required_role`` handler or manager, as
+    ``services.transitions`` decides it from the policy's tiers), an executive those that
+    need the executive.
+``callback``
+    Awaiting the callback, for the roles the complaint's policy lets record it
+    (``callback.by_roles``); a handler or manager only for their own department, and never a
+    case they handled this round when the policy wants someone other than the handler.
+``due_soon``
+    Open, not overdue, with a running milestone inside the policy's warning window: its
+    ``warn_at`` (``escalation.warn_ratio`` of the duration) has passed and its ``due_at`` has
+    not. These are exactly the deadlines the sweep warns owners about ("Deadline near").
+``overdue``
+    Open with a deadline passed and still unmet: ``is_overdue`` (set by the sweep, cleared when
+    the late milestone is met), or a next deadline already past that the sweep has not reached
+    yet, so a row never shows a red countdown outside this queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core import signing
+from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from kesu.accounts.models import Role, User
+from kesu.complaints.access import DEPARTMENT_ROLES, visible_complaints
+from kesu.complaints.errors import InvalidInput, NotFound
+from kesu.complaints.models import (
+    Complaint,
+    Customer,
+    Milestone,
+    MilestoneStatus,
+    Solution,
+    SolutionStatus,
+)
+from kesu.complaints.states import State
+
+OPEN_STATES = sorted(State.open_states())
+
+# --- keyset pages ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of a sort order. ``nullable`` columns sort their NULLs last."""
+
+    field: str
+    descending: bool = False
+    nullable: bool = False
+    kind: type = datetime
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A total sort order (its last key is unique) and the cursors that walk it."""
+
+    salt: str
+    keys: tuple[Key, ...]
+
+    def order(self, *, reverse: bool = False) -> list[OrderBy]:
+        out = []
+        for key in self.keys:
+            desc = key.descending != reverse
+            expr = F(key.field)
+            if key.nullable:
+                # NULLs last going forward, so first when walking backwards.
+                out.append(expr.desc(nulls_first=True) if desc else expr.asc(nulls_last=True))
+            else:
+                out.append(expr.desc() if desc else expr.asc())
+        return out
+
+    def values(self, row: Any) -> tuple[Any, ...]:
+        return tuple(getattr(row, key.field) for key in self.keys)
+
+    def encode(self, row: Any) -> str:
+        raw = [v.isoformat() if isinstance(v, datetime) else v for v in self.values(row)]
+        return signing.dumps(raw, salt=self.salt)
+
+    def decode(self, token: str, *, param: str) -> tuple[Any, ...]:
+        """The sort key a cursor carries; a cursor that was not made here is bad input."""
+        try:
+            raw = signing.loads(token, salt=self.salt)
+            if not isinstance(raw, list) or len(raw) != len(self.keys):
+                raise ValueError(token)
+            out = []
+            for key, value in zip(self.keys, raw, strict=True):
+                if value is None:
+                    if not key.nullable:
+                        raise ValueError(token)
+                    out.append(None)
+                elif key.kind is datetime:
+                    out.append(datetime.fromisoformat(value))
+                else:
+                    out.append(int(value))
+            return tuple(out)
+        except (signing.BadSignature, ValueError, TypeError):
+            raise InvalidInput(errors={param: _("This cursor is not valid.")}) from None
+
+    def beyond(self, values: Sequence[Any], *, forward: bool = True) -> Q:
+        """Rows strictly after (``forward``) or before the row with these sort values."""
+        alternatives: list[Q] = []
+        prefix = Q()
+        for key, value in zip(self.keys, values, strict=True):
+            step = self._strictly(key, value, forward=forward)
+            if step is not None:
+                alternatives.append(prefix & step)
+            if value is None:
+                prefix &= Q(**{f"{key.field}__isnull": True})
+            else:
+                prefix &= Q(**{key.field: value})
+        if not alternatives:
+            return Q(pk__in=[])
+        out = alternatives[0]
+        for alt in alternatives[1:]:
+            out |= alt
+        return out
+
+    @staticmethod
+    def _strictly(key: Key, value: Any, *, forward: bool) -> Q | None:
+        name = key.field
+        if key.descending:  # descending keys are never NULL here
+            return Q(**{f"{name}__lt" if forward else f"{name}__gt": value})
+        if forward:
+            if value is None:
+                return None  # nothing comes after a NULL: NULLs are last
+            step = Q(**{f"{name}__gt": value})
+            return step | Q(**{f"{name}__isnull": True}) if key.nullable else step
+        if value is None:
+            return Q(**{f"{name}__isnull": False})
+        return Q(**{f"{name}__lt": value})
+
+
+# Queue order: the nearest deadline first, cases without a running deadline last; ties by the
+# time received, then id. Shared with the API (same salt: its cursors stay valid).
+QUEUE_ORDER = Keyset(
+    salt="kesu.api.complaints.cursor",
+    keys=(
+        Key("next_due_at", nullable=True),
+        Key("received_at"),
+        Key("id", kind=int),
+    ),
+)
+# Search order: the most recently received first.
+RECENT_ORDER = Keyset(
+    salt="kesu.complaints.search.cursor",
+    keys=(Key("received_at", descending=True), Key("id", descending=True, kind=int)),
+)
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    next: str | None = None
+    previous: str | None = None
+
+
+def page(
+    qs: QuerySet[Any],
+    *,
+    limit: int,
+    after: str | None = None,
+    before: str | None = None,
+    order: Keyset = QUEUE_ORDER,
+) -> Page:
+    """One page of ``qs`` in ``order`` after (or before) a cursor, with the cursors of the
+    neighbouring pages (None where there is none). A cursor only ever narrows ``qs``."""
+    if before:
+        values = order.decode(before, param="before")
+        found = list(
+            qs.filter(order.beyond(values, forward=False)).order_by(*order.order(reverse=True))[
+                : limit + 1
+            ]
+        )
+        rows = found[:limit][::-1]
+        return Page(
+            rows,
+            next=order.encode(rows[-1]) if rows else None,
+            previous=order.encode(rows[0]) if rows and len(found) > limit else None,
+        )
+    if after:
+        qs = qs.filter(order.beyond(order.decode(after, param="after")))
+    found = list(qs.order_by(*order.order())[: limit + 1])
+    rows = found[:limit]
+    return Page(
+        rows,
+        next=order.encode(rows[-1]) if rows and len(found) > limit else None,
+        previous=order.encode(rows[0]) if rows and after else None,
+    )
+
+
+# --- filters and search ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The filters a complaint list accepts (console queues, search, the API list). ``None``
+    leaves a filter out; dates are aware datetimes, ``received_to`` exclusive."""
+
+    states: tuple[str, ...] = ()
+    level: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    department: str | None = None  # department code
+    handler: int | None = None  # user id
+    is_repeat: bool | None = None
+    is_overdue: bool | None = None
+    reopened: bool | None = None
+    urgent: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    q: str | None = None
+
+
+def apply_filters(qs: QuerySet[Complaint], f: ListFilters) -> QuerySet[Complaint]:
+    if f.states:
+        qs = qs.filter(state__in=list(f.states))
+    exact = {
+        "level": f.level,
+        "category": f.category,
+        "channel": f.channel,
+        "department__code": f.department,
+        "handler_id": f.handler,
+        "is_repeat": f.is_repeat,
+        "is_overdue": f.is_overdue,
+        "urgent": f.urgent,
+    }
+    qs = qs.filter(**{k: v for k, v in exact.items() if v is not None})
+    if f.reopened is not None:
+        qs = qs.filter(reopen_count__gt=0) if f.reopened else qs.filter(reopen_count=0)
+    if f.received_from is not None:
+        qs = qs.filter(received_at__gte=f.received_from)
+    if f.received_to is not None:
+        qs = qs.filter(received_at__lt=f.received_to)
+    term = normalize_term(f.q)
+    if term:
+        qs = qs.filter(search_condition(term))
+    return qs
+
+
+def normalize_term(term: str | None) -> str:
+    """Whitespace collapsed; control characters (a NUL PostgreSQL would refuse) dropped."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (term or ""))
+    return " ".join(text.split())
+
+
+def search_condition(term: str) -> Q:
+    """Complaints matching one search box: the number (exact, any case), the customer's phone,
+    name or company, the order or waybill no., or words of the title or description.
+
+    Written as a UNION of two id look-ups (the complaint's own columns; its customer's) so that
+    on PostgreSQL each side can use its trigram indexes (migration 0002) instead of one OR
+    across a join, which could only scan. On SQLite these are plain LIKE scans."""
+    term = normalize_term(term)
+    own = (
+        Q(number=term.upper())
+        | Q(order_no__icontains=term)
+        | Q(waybill_no__icontains=term)
+        | Q(title__icontains=term)
+        | Q(description__icontains=term)
+    )
+    customers = Customer.objects.filter(
+        Q(phone__icontains=term) | Q(name__icontains=term) | Q(company__icontains=term)
+    ).values("pk")
+    ids = (
+        Complaint.objects.filter(own)
+        .order_by()
+        .values("pk")
+        .union(Complaint.objects.filter(customer__in=customers).order_by().values("pk"))
+    )
+    return Q(pk__in=ids)
+
+
+def search(user: User, term: str, filters: ListFilters | None = None) -> QuerySet[Complaint]:
+    """What ``user`` may see that matches ``term``, in any state (sort with RECENT_ORDER)."""
+    qs = visible_complaints(user).filter(search_condition(term))
+    return apply_filters(qs, filters) if filters else qs
+
+
+# --- the queues ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyRules:
+    """What the stored policy versions say about queues: read once per request."""
+
+    review_step: bool = False  # the active policy's
+    callback_roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    other_than_handler: frozenset[int] = frozenset()
+    satisfied_min_rating: int = 4  # the active policy's
+
+    def callback_policies(self, role: str) -> list[int]:
+        return sorted(pk for pk, roles in self.callback_roles.items() if role in roles)
+
+    def role_calls_back(self, role: str) -> bool:
+        return bool(self.callback_policies(role))
+
+
+def policy_rules() -> PolicyRules:
+    """One small query over the policy versions (JSON keys only, not whole documents)."""
+    from kesu.policy.models import Policy
+
+    review = False
+    satisfied = 4
+    roles: dict[int, frozenset[str]] = {}
+    strict: set[int] = set()
+    rows = Policy.objects.values_list(
+        "pk", "is_active", "document__review_step", "document__callback"
+    )
+    for pk, active, review_step, callback in rows:
+        callback = callback if isinstance(callback, dict) else {}
+        roles[pk] = frozenset(callback.get("by_roles") or ["agent"])
+        if callback.get("by_other_than_handler", True):
+            strict.add(pk)
+        if active:
+            review = bool(review_step)
+            satisfied = int(callback.get("satisfied_min_rating") or 4)
+    return PolicyRules(
+        review_step=review,
+        callback_roles=roles,
+        other_than_handler=frozenset(strict),
+        satisfied_min_rating=satisfied,
+    )
+
+
+Condition = Callable[[User, datetime, PolicyRules], Q]
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    label: str | Promise
+    condition: Condition
+    alarm: bool = False  # its count shows in red when not zero
+
+    def complaints(self, user: User, *, now: datetime, rules: PolicyRules) -> QuerySet[Complaint]:
+        return visible_complaints(user).filter(
+            Q(state__in=OPEN_STATES) & self.condition(user, now, rules)
+        )
+
+
+NOTHING = Q(pk__in=[])
+
+
+def _mine(user: User, now: datetime, rules: PolicyRules) -> Q:
+    if user.role == Role.AGENT:
+        return Q(handler=user) | Q(received_by=user)
+    return Q(handler=user)
+
+
+def _department(user: User, now: datetime, rules: PolicyRules) -> Q:
+    return Q(department=user.department_id) if user.department_id else NOTHING
+
+
+def _unassigned(user: User, now: datetime, rules: PolicyRules) -> Q:
+    return Q(state=State.RECEIVED)
+
+
+def _review(user: User, now: datetime, rules: PolicyRules) -> Q:
+    return Q(state=State.PENDING_REVIEW)
+
+
+def _approval(user: User, now: datetime, rules: PolicyRules) -> Q:
+    if user.role == Role.EXECUTIVE:
+        tiers = ["executive"]
+        where = Q()
+    elif user.role == Role.MANAGER and user.department_id:
+        tiers = ["handler", "manager"]
+        where = Q(department=user.department_id)
+    else:
+        return NOTHING
+    pending = Solution.objects.filter(
+        complaint=OuterRef("pk"), status=SolutionStatus.PENDING_APPROVAL, required_role__in=tiers
+    )
+    return Q(state=State.PENDING_APPROVAL) & where & Exists(pending)
+
+
+def _callback(user: User, now: datetime, rules: PolicyRules) -> Q:
+    policies = rules.callback_policies(user.role)
+    if not policies:
+        return NOTHING
+    q = Q(state=State.PENDING_CALLBACK, policy__in=policies)
+    if user.role in DEPARTMENT_ROLES:
+        if not user.department_id:
+            return NOTHING
+        q &= Q(department=user.department_id)
+    strict = [pk for pk in policies if pk in rules.other_than_handler]
+    if strict:
+        # Not someone who handled this round (access.handled_this_round), where the policy
+        # wants the callback made by someone else (seed 001 非原处理人).
+        handled = Q(handler=user)
+        if user.role in DEPARTMENT_ROLES:
+            proposed = Solution.objects.filter(
+                complaint=OuterRef("pk"), round_no=OuterRef("round_no"), proposed_by=user
+            )
+            handled |= Exists(proposed)
+        q &= ~(Q(policy__in=strict) & handled)
+    return q
+
+
+def _due_soon(user: User, now: datetime, rules: PolicyRules) -> Q:
+    warned = Milestone.objects.filter(
+        complaint=OuterRef("pk"), status=MilestoneStatus.OPEN, warn_at__lte=now, due_at__gt=now
+    )
+    return Q(is_overdue=False, next_due_at__gte=now) & Exists(warned)
+
+
+def _overdue(user: User, now: datetime, rules: PolicyRules) -> Q:
+    return Q(is_overdue=True) | Q(next_due_at__lt=now)
+
+
+QUEUES: dict[str, Queue] = {
+    q.slug: q
+    for q in (
+        Queue("mine", _lazy("Mine"), _mine),
+        Queue("department", _lazy("My department"), _department),
+        Queue("unassigned", _lazy("Unassigned"), _unassigned),
+        Queue("review", _lazy("Awaiting review"), _review),
+        Queue("approval", _lazy("Awaiting approval"), _approval),
+        Queue("callback", _lazy("Awaiting callback"), _callback),
+        Queue("due_soon", _lazy("Due soon"), _due_soon),
+        Queue("overdue", _lazy("Overdue"), _overdue, alarm=True),
+    )
+}
+
+# The queues of each role, in the order the console shows them. ``review`` and ``callback``
+# also depend on the policy (see queues_for).
+ROLE_QUEUES: dict[str, tuple[str, ...]] = {
+    Role.AGENT: ("unassigned", "mine", "review", "callback", "due_soon", "overdue"),
+    Role.HANDLER: ("mine", "department", "callback", "due_soon", "overdue"),
+    Role.MANAGER: ("department", "mine", "approval", "callback", "due_soon", "overdue"),
+    Role.EXECUTIVE: ("approval", "due_soon", "overdue"),
+    Role.QUALITY: ("callback", "due_soon", "overdue"),
+    Role.ADMIN: ("due_soon", "overdue"),
+}
+
+
+def queues_for(user: User, rules: PolicyRules) -> list[Queue]:
+    """The queues ``user``'s role works from (none for customers and anonymous users)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    out = []
+    for slug in ROLE_QUEUES.get(user.role, ()):
+        if slug == "review" and not rules.review_step:
+            continue
+        if slug == "callback" and not rules.role_calls_back(user.role):
+            continue
+        out.append(QUEUES[slug])
+    return out
+
+
+def queue_for(user: User, slug: str, rules: PolicyRules) -> Queue:
+    """The queue ``slug`` if ``user`` works from it; not found otherwise."""
+    for q in queues_for(user, rules):
+        if q.slug == slug:
+            return q
+    raise NotFound()
+
+
+def queue_counts(
+    user: User, queues: Iterable[Queue], *, now: datetime, rules: PolicyRules
+) -> dict[str, int]:
+    """One COUNT per queue, each narrowed by its own indexed condition first."""
+    return {q.slug: q.complaints(user, now=now, rules=rules).count() for q in queues}
+
+
+# --- rows as the lists show them -------------------------------------------------------------
+
+LIST_RELATED = ("customer", "department", "handler")
+
+
+def _zh() -> bool:
+    return (translation.get_language() or "zh-hans").startswith("zh")
+
+
+def local_name(obj: Any) -> str:
+    """A policy item's or department's name in the active language."""
+    if obj is None:
+        return ""
+    return obj.name if _zh() or not getattr(obj, "name_en", "") else obj.name_en
+
+
+class PolicyNames:
+    """Level, category and milestone names from the policy version each complaint was graded
+    under: one query for all the versions a list needs."""
+
+    def __init__(self, policy_ids: Iterable[int]) -> None:
+        from kesu.policy.models import Policy
+
+        ids = set(policy_ids)
+        self.docs = {p.pk: p.doc for p in Policy.objects.filter(pk__in=ids)} if ids else {}
+
+    def level(self, policy_id: int, code: str) -> tuple[str, int | None]:
+        doc = self.docs.get(policy_id)
+        level = next((lv for lv in doc.levels if lv.code == code), None) if doc else None
+        return (local_name(level), level.rank) if level else (code, None)
+
+    def category(self, policy_id: int, code: str) -> str:
+        doc = self.docs.get(policy_id)
+        category = doc.category(code) if doc else None
+        return local_name(category) if category else code
+
+    def milestone(self, policy_id: int, kind: str, fallback: str) -> str:
+        doc = self.docs.get(policy_id)
+        rules = [*doc.milestones, *doc.channel_rules] if doc else []
+        rule = next((r for r in rules if r.kind == kind), None)
+        return local_name(rule) if rule else fallback
+
+
+def label_rows(
+    rows: Sequence[Complaint], *, now: datetime, names: PolicyNames | None = None
+) -> list[Complaint]:
+    """Attach what a list shows to complaints selected with LIST_RELATED: ``level_name``,
+    ``level_rank``, ``category_name``, ``department_name`` and ``late`` (what puts a case in
+    the overdue queue)."""
+    names = names or PolicyNames(c.policy_id for c in rows)
+    for c in rows:
+        c.level_name, c.level_rank = names.level(c.policy_id, c.level)
+        c.category_name = names.category(c.policy_id, c.category)
+        c.department_name = local_name(c.department)
+        c.late = c.is_overdue or (c.next_due_at is not None and c.next_due_at < now)
+    return list(rows)
