@@ -17,7 +17,7 @@ def test_sign_in_page_in_chinese_and_english(screens):
     bar = page.eval_on_selector(".topbar", "el => getComputedStyle(el).backgroundColor")
     assert bar == "rgb(36, 41, 47)"
     assert "登录" in page.inner_text("h1")
-    screens.shot(page, "sign-in")
+    screens.shot(page, "sign-in-zh")
     page.select_option("select[name=language]", "en")
     page.wait_for_load_state("networkidle")
     assert page.inner_text("h1") == "Sign in"
