@@ -137,7 +137,7 @@ def test_month_kpis(console, time_machine):
     assert f"{on_time * 100 / met.count():.1f}%" in html
     assert last_month.number  # recorded, but in October
 
-    assert "All the complaints you may see." in html
+    assert "您有权查看的全部投诉" in html
     # A manager's figures are their department's; sales has none of these.
     manager = dashboard(console, "manager")
     assert manager.context["kpis"].closed == 1

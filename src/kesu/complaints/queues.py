@@ -48,7 +48,7 @@ from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from kesu.accounts.models import Role, User
 from kesu.complaints.access import DEPARTMENT_ROLES, visible_complaints
@@ -439,14 +439,14 @@ def _overdue(user: User, now: datetime, rules: PolicyRules) -> Q:
 QUEUES: dict[str, Queue] = {
     q.slug: q
     for q in (
-        Queue("mine", _lazy("Mine"), _mine),
-        Queue("department", _lazy("My department"), _department),
-        Queue("unassigned", _lazy("Unassigned"), _unassigned),
-        Queue("review", _lazy("Awaiting review"), _review),
-        Queue("approval", _lazy("Awaiting approval"), _approval),
-        Queue("callback", _lazy("Awaiting callback"), _callback),
-        Queue("due_soon", _lazy("Due soon"), _due_soon),
-        Queue("overdue", _lazy("Overdue"), _overdue, alarm=True),
+        Queue("mine", gettext_lazy("Mine"), _mine),
+        Queue("department", gettext_lazy("My department"), _department),
+        Queue("unassigned", gettext_lazy("Unassigned"), _unassigned),
+        Queue("review", gettext_lazy("Awaiting review"), _review),
+        Queue("approval", gettext_lazy("Awaiting approval"), _approval),
+        Queue("callback", gettext_lazy("Awaiting callback"), _callback),
+        Queue("due_soon", gettext_lazy("Due soon"), _due_soon),
+        Queue("overdue", gettext_lazy("Overdue"), _overdue, alarm=True),
     )
 }
 

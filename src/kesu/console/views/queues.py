@@ -25,7 +25,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from kesu.accounts.models import Department
 from kesu.complaints import queues
@@ -42,7 +42,7 @@ SEARCH_MIN_LENGTH = 2
 SEARCH_MAX_LENGTH = 100
 PAGING_PARAMS = ("after", "before")
 
-YES_NO = [("", _lazy("Any")), ("yes", _lazy("Yes")), ("no", _lazy("No"))]
+YES_NO = [("", gettext_lazy("Any")), ("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
 
 
 # --- the filter form -------------------------------------------------------------------------
@@ -51,24 +51,24 @@ YES_NO = [("", _lazy("Any")), ("yes", _lazy("Yes")), ("no", _lazy("No"))]
 class FilterForm(forms.Form):
     """The GET filters of a queue. Invalid values are reported and left out; never a 500."""
 
-    state = forms.ChoiceField(label=_lazy("State"), required=False)
-    level = forms.ChoiceField(label=_lazy("Level"), required=False)
-    category = forms.ChoiceField(label=_lazy("Category"), required=False)
-    channel = forms.ChoiceField(label=_lazy("Channel"), required=False)
-    department = forms.ChoiceField(label=_lazy("Department"), required=False)
+    state = forms.ChoiceField(label=gettext_lazy("State"), required=False)
+    level = forms.ChoiceField(label=gettext_lazy("Level"), required=False)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
+    department = forms.ChoiceField(label=gettext_lazy("Department"), required=False)
     received_from = forms.DateField(
-        label=_lazy("Received from"),
+        label=gettext_lazy("Received from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     received_to = forms.DateField(
-        label=_lazy("Received to"),
+        label=gettext_lazy("Received to"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    urgent = forms.ChoiceField(label=_lazy("Urgent"), required=False, choices=YES_NO)
-    repeat = forms.ChoiceField(label=_lazy("Repeat"), required=False, choices=YES_NO)
-    reopened = forms.ChoiceField(label=_lazy("Reopened"), required=False, choices=YES_NO)
+    urgent = forms.ChoiceField(label=gettext_lazy("Urgent"), required=False, choices=YES_NO)
+    repeat = forms.ChoiceField(label=gettext_lazy("Repeat"), required=False, choices=YES_NO)
+    reopened = forms.ChoiceField(label=gettext_lazy("Reopened"), required=False, choices=YES_NO)
 
     def __init__(self, data: QueryDict) -> None:
         super().__init__(data)
