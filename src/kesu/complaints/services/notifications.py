@@ -78,7 +78,7 @@ def deadline_managers(complaint: Complaint, kind: str) -> list[User]:
 
 def portal_link(complaint: Complaint) -> str:
     base = settings.KESU_BASE_URL.rstrip("/")
-    return f"{base}/portal/c/{complaint.portal_token}"
+    return f"{base}/portal/c/{complaint.portal_token}/"
 
 
 def base_context(complaint: Complaint) -> dict[str, Any]:
