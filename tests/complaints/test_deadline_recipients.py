@@ -95,3 +95,30 @@ def test_the_customer_service_manager_can_open_what_they_are_escalated(preset):
     assert visible_complaints(manager).filter(pk=c.pk).exists()
     # A department manager elsewhere still sees only their own department's cases.
     assert not visible_complaints(p.managers["sales"]).filter(pk=c.pk).exists()
+
+
+def test_staff_links_open_the_console_and_only_the_customer_gets_the_private_link(preset):
+    preset("b2b")
+    p = make_people()
+    c, _ = complaint_create(
+        data=NewComplaint(
+            customer_name="钱伟",
+            customer_phone="13577778888",
+            customer_email="qian@example.cn",
+            channel="email",
+            category="late_delivery",
+            description="交货晚了两天。",
+        ),
+        actor=p.agent,
+        now=at("2026-11-16 09:00"),
+    )
+    transitions.complaint_dispatch(
+        complaint=c, actor=p.agent, department="logistics", handler=p.handlers["logistics"]
+    )
+    to_customer = OutboxMessage.objects.get(event="complaint.received", channel="email")
+    assert to_customer.context["link"].endswith(f"/portal/c/{c.portal_token}/")
+    staff_rows = OutboxMessage.objects.filter(event="complaint.assigned")
+    assert staff_rows.exists()
+    for row in staff_rows:
+        assert row.context["link"].endswith(f"/console/c/{c.number}/")
+        assert c.portal_token not in str(row.context)

@@ -93,8 +93,12 @@ def notify(
     customer_phone: str = "",
     language: str = "zh-hans",
     dedupe_key: str | None = None,
+    staff_context: Mapping[str, Any] | None = None,
 ) -> list[OutboxMessage]:
     """Queue the messages for one event; returns the rows inserted.
+
+    ``staff_context`` overrides values for staff recipients (their ``{link}`` opens the
+    console, while the customer's is the private portal link).
 
     Staff user → ``inapp`` always, plus ``email`` when the user has an address. Customer →
     ``email`` and/or ``sms``. Inactive and duplicate users are skipped. Runs in the caller's
@@ -104,6 +108,7 @@ def notify(
     already is not inserted again (also under concurrency: INSERT ... ON CONFLICT DO NOTHING).
     """
     ctx = _jsonable(dict(context))
+    staff_ctx = {**ctx, **_jsonable(dict(staff_context or {}))}
     lang = normalize_language(language)
     now = timezone.now()
     rows: list[OutboxMessage] = []
@@ -116,7 +121,7 @@ def notify(
                 recipient=recipient,
                 address=address,
                 language=lang,
-                context=ctx,
+                context=staff_ctx if recipient is not None else ctx,
                 complaint_id=complaint_id,
                 available_at=now,
                 created_at=now,

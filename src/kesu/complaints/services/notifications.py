@@ -81,6 +81,13 @@ def portal_link(complaint: Complaint) -> str:
     return f"{base}/portal/c/{complaint.portal_token}/"
 
 
+def console_link(complaint: Complaint) -> str:
+    from django.urls import reverse
+
+    base = settings.KESU_BASE_URL.rstrip("/")
+    return base + reverse("console:complaint", args=[complaint.number])
+
+
 def base_context(complaint: Complaint) -> dict[str, Any]:
     due = complaint.next_due_at
     return {
@@ -113,6 +120,7 @@ def notify_about(
         complaint_id=complaint.pk,
         context=merged,
         users=[u for u in users if u is not None],
+        staff_context={"link": console_link(complaint)},
         customer_email=complaint.customer.email if customer else "",
         customer_phone=complaint.customer.phone if customer else "",
         dedupe_key=dedupe_key,
