@@ -23,51 +23,18 @@ This replaces the service-level scenario tests/complaints/test_preset_b2b.py.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kesu.outbox.models import OutboxMessage
 from tests.conftest import at
-from tests.e2e.conftest import Procedure, messages, moment
+from tests.e2e.conftest import (
+    check,
+    forbidden,
+    moment,
+    moves,
+    to_customer,
+    told,
+)
 
 CALLBACK_OK = {"reached": True, "outcome_rating": 5, "process_rating": 5, "accepted": True}
-
-
-def told(event: str, user, number: str) -> int:
-    """How many ``event`` notifications ``user`` got about the complaint (in-app rows: one
-    per notification, whatever other channels it also went out on)."""
-    return len(messages(event, to=user, number=number, channel="inapp"))
-
-
-def to_customer(event: str, number: str) -> list[tuple[str, str]]:
-    """(channel, address) of the ``event`` messages written to the complaint's customer."""
-    rows = messages(event, number=number, customer=True)
-    return sorted((m["channel"], m["address"]) for m in rows)
-
-
-def check(m: dict[str, Any], *, due: str, met: str | None = None, breached: str | None = None):
-    """A milestone as the API shows it: due, met and breached instants (Asia/Shanghai)."""
-    got = (moment(m["due_at"]), moment(m["met_at"]), moment(m["breached_at"]))
-    want = (at(due), at(met) if met else None, at(breached) if breached else None)
-    assert got == want, (m["kind"], m["round_no"], got, want)
-
-
-def forbidden(p: Procedure, user, number: str, action: str, body: Any, *, status: int, code: str):
-    """A forbidden step: answered with ``status``/``code`` and changing nothing at all — the
-    complaint (version, state, milestones …), its timeline and the outbox stay as they were."""
-    watcher = p.people.admin
-    before = p.complaint(watcher, number)
-    timeline = p.get(watcher, f"/complaints/{number}/timeline")
-    outbox = OutboxMessage.objects.count()
-    answer = p.act(user, number, action, body, status=status)
-    assert answer["code"] == code, answer
-    assert p.complaint(watcher, number) == before
-    assert p.get(watcher, f"/complaints/{number}/timeline") == timeline
-    assert OutboxMessage.objects.count() == outbox
-
-
-def moves(p: Procedure, number: str) -> list[tuple[str, str]]:
-    timeline = p.get(p.people.admin, f"/complaints/{number}/timeline")
-    return [(e["from_state"], e["to_state"]) for e in timeline if e["kind"] == "transition"]
 
 
 def test_a_level_procedure(procedure):
