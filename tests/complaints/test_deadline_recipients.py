@@ -18,6 +18,23 @@ from tests.conftest import at, make_people
 pytestmark = pytest.mark.django_db
 
 
+def late_delivery(p, *, channel: str, email: str = ""):
+    """钱伟's late-delivery complaint, recorded by the agent on Monday 09:00."""
+    c, _ = complaint_create(
+        data=NewComplaint(
+            customer_name="钱伟",
+            customer_phone="13577778888",
+            customer_email=email,
+            channel=channel,
+            category="late_delivery",
+            description="交货晚了两天。",
+        ),
+        actor=p.agent,
+        now=at("2026-11-16 09:00"),
+    )
+    return c
+
+
 def recipients(event: str, milestone: str) -> set[str]:
     rows = OutboxMessage.objects.filter(event=event, context__milestone=milestone)
     return {m.recipient.username for m in rows if m.recipient_id}
@@ -27,17 +44,7 @@ def test_callback_deadline_goes_to_customer_service_in_b2b(preset):
     preset("b2b")  # callback within 1 working day (09–12, 13–18), warning at 80 %
     p = make_people()
     handler = p.handlers["logistics"]
-    c, _ = complaint_create(
-        data=NewComplaint(
-            customer_name="钱伟",
-            customer_phone="13577778888",
-            channel="hotline",
-            category="late_delivery",
-            description="交货晚了两天。",
-        ),
-        actor=p.agent,
-        now=at("2026-11-16 09:00"),
-    )
+    c = late_delivery(p, channel="hotline")
     transitions.complaint_dispatch(
         complaint=c,
         actor=p.agent,
@@ -77,17 +84,7 @@ def test_the_customer_service_manager_can_open_what_they_are_escalated(preset):
 
     preset("b2b")
     p = make_people()
-    c, _ = complaint_create(
-        data=NewComplaint(
-            customer_name="钱伟",
-            customer_phone="13577778888",
-            channel="email",
-            category="late_delivery",
-            description="交货晚了两天。",
-        ),
-        actor=p.agent,
-        now=at("2026-11-16 09:00"),
-    )
+    c = late_delivery(p, channel="email")
     sweep_deadlines(now=at("2026-11-16 11:01"))  # ack and dispatch breached
     manager = p.managers["customer_service"]
     assert OutboxMessage.objects.filter(event="milestone.breached", recipient=manager).exists()
@@ -100,18 +97,7 @@ def test_the_customer_service_manager_can_open_what_they_are_escalated(preset):
 def test_staff_links_open_the_console_and_only_the_customer_gets_the_private_link(preset):
     preset("b2b")
     p = make_people()
-    c, _ = complaint_create(
-        data=NewComplaint(
-            customer_name="钱伟",
-            customer_phone="13577778888",
-            customer_email="qian@example.cn",
-            channel="email",
-            category="late_delivery",
-            description="交货晚了两天。",
-        ),
-        actor=p.agent,
-        now=at("2026-11-16 09:00"),
-    )
+    c = late_delivery(p, channel="email", email="qian@example.cn")
     transitions.complaint_dispatch(
         complaint=c, actor=p.agent, department="logistics", handler=p.handlers["logistics"]
     )
