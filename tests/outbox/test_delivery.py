@@ -246,4 +246,4 @@ def test_stop_during_a_batch_releases_the_rest(now):
 
 
 def test_channels_are_recorded():
-    assert {c.value for c in Channel} == {"email", "sms", "inapp"}
+    assert {c.value for c in Channel} == {"email", "sms", "inapp", "webhook"}

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from kesu.outbox import webhook_admin  # noqa: F401 (registers the webhook admins)
 from kesu.outbox.models import MessageTemplate, Notification, OutboxMessage, WorkerLease
 from kesu.outbox.services import resend
 

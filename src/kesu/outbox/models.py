@@ -7,12 +7,14 @@ notifications commit together or not at all; the worker claims due rows and send
 
 from __future__ import annotations
 
+import secrets
 import string
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +24,11 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
     INAPP = "inapp", _("In-app")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+# Channels with message templates (a webhook's payload is data, not text).
+TEMPLATE_CHANNELS = [(c.value, c.label) for c in (Channel.EMAIL, Channel.SMS, Channel.INAPP)]
 
 
 class Language(models.TextChoices):
@@ -67,6 +74,16 @@ class OutboxMessage(models.Model):
         on_delete=models.SET_NULL,
         db_constraint=True,
         related_name="outbox_messages",
+    )
+    # Channel "webhook" only. SET_NULL keeps the message for the audit; delivering it then
+    # fails for good ("endpoint deleted").
+    webhook_endpoint = models.ForeignKey(
+        "WebhookEndpoint",
+        verbose_name=_("webhook endpoint"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
@@ -142,7 +159,7 @@ class MessageTemplate(models.Model):
     """An admin-edited template; overrides the defaults in ``default_templates.py``."""
 
     event = models.CharField(_("event"), max_length=80)
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=TEMPLATE_CHANNELS)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices)
     subject = models.CharField(
         _("subject"), max_length=255, blank=True, help_text=_("Placeholders like {number}.")
@@ -184,7 +201,109 @@ class WorkerLease(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def is_due(self, now: datetime, interval: float) -> bool:
+    def is_due(self, now: datetime, last_start_allowed: datetime) -> bool:
+        """Free (no live lease) and not started after ``last_start_allowed``."""
         free = self.lease_until is None or self.lease_until <= now
-        due = self.last_run_at is None or self.last_run_at <= now - timedelta(seconds=interval)
+        due = self.last_run_at is None or self.last_run_at <= last_start_allowed
         return free and due
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver of signed complaint events (docs/webhooks.md)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(
+        _("URL"), max_length=500, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    # The HMAC key: generated here, shown to the administrator once, never typed in.
+    secret = models.CharField(
+        _("secret"), max_length=100, default=new_webhook_secret, editable=False
+    )
+    events = models.JSONField(
+        _("events"),
+        default=list,
+        blank=True,
+        help_text=_("Timeline event kinds to send; none selected: all."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self._forget_cached()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._forget_cached()
+        return result
+
+    def _forget_cached(self) -> None:
+        # The event path caches the active endpoints for one transaction (webhooks/queue.py);
+        # a change made in this process must show at once, also inside that transaction.
+        from kesu.outbox.webhooks.queue import forget_endpoints
+
+        forget_endpoints()
+
+    def clean(self) -> None:
+        from kesu.complaints.models import EventKind
+
+        if not isinstance(self.events, list):
+            raise ValidationError({"events": _("A list of event kinds is expected.")})
+        unknown = sorted(set(self.events) - set(EventKind.values))
+        if unknown:
+            raise ValidationError(
+                {"events": _("Unknown event kinds: %(kinds)s") % {"kinds": ", ".join(unknown)}}
+            )
+
+    def wants(self, kind: str) -> bool:
+        return not self.events or kind in self.events
+
+
+class WebhookDelivery(models.Model):
+    """The delivery log: one row per HTTP attempt of a webhook message, failures included."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("Delivered")
+        RETRY = "retry", _("Failed, will retry")
+        FAILED = "failed", _("Failed for good")
+
+    message = models.ForeignKey(
+        OutboxMessage,
+        verbose_name=_("message"),
+        on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        verbose_name=_("endpoint"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    attempt = models.PositiveSmallIntegerField(_("attempt"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    response_excerpt = models.TextField(_("response (first 1 KB)"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [models.Index(fields=["endpoint", "-at"], name="outbox_webhook_log_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} #{self.attempt} {self.status_code or self.error[:40]}"

@@ -32,7 +32,7 @@ from django.utils.functional import Promise
 
 from kesu.outbox.models import Channel, Notification, OutboxMessage
 from kesu.outbox.rendering import TemplateMissing, normalize_language, render
-from kesu.outbox.sms import get_sms_gateway
+from kesu.outbox.sms import get_sms_gateway, send_sms
 
 if TYPE_CHECKING:
     from kesu.accounts.models import User
@@ -94,15 +94,19 @@ def notify(
     language: str = "zh-hans",
     dedupe_key: str | None = None,
     staff_context: Mapping[str, Any] | None = None,
+    max_attempts: int | None = None,
+    staff_email: bool = True,
 ) -> list[OutboxMessage]:
     """Queue the messages for one event; returns the rows inserted.
 
     ``staff_context`` overrides values for staff recipients (their ``{link}`` opens the
     console, while the customer's is the private portal link).
 
-    Staff user → ``inapp`` always, plus ``email`` when the user has an address. Customer →
-    ``email`` and/or ``sms``. Inactive and duplicate users are skipped. Runs in the caller's
-    transaction and never commits: if the caller rolls back, nothing is sent.
+    Staff user → ``inapp`` always, plus ``email`` when the user has an address (and
+    ``staff_email``), each in the user's own language. Customer → ``email`` and/or ``sms`` in
+    ``language``. Inactive and duplicate users are skipped. ``max_attempts``: the policy's
+    delivery budget before a message is dead-lettered. Runs in the caller's transaction and
+    never commits: if the caller rolls back, nothing is sent.
 
     ``dedupe_key`` makes the call idempotent per recipient and channel: a row whose key exists
     already is not inserted again (also under concurrency: INSERT ... ON CONFLICT DO NOTHING).
@@ -112,6 +116,7 @@ def notify(
     lang = normalize_language(language)
     now = timezone.now()
     rows: list[OutboxMessage] = []
+    budget = {"max_attempts": max_attempts} if max_attempts else {}
 
     def add(channel: str, who: str, *, recipient: User | None = None, address: str = "") -> None:
         rows.append(
@@ -120,12 +125,13 @@ def notify(
                 channel=channel,
                 recipient=recipient,
                 address=address,
-                language=lang,
+                language=normalize_language(recipient.language) if recipient else lang,
                 context=staff_ctx if recipient is not None else ctx,
                 complaint_id=complaint_id,
                 available_at=now,
                 created_at=now,
                 dedupe_key=_row_key(dedupe_key, channel, who) if dedupe_key else None,
+                **budget,
             )
         )
 
@@ -135,7 +141,7 @@ def notify(
             continue
         seen.add(user.pk)
         add(Channel.INAPP, f"u{user.pk}", recipient=user)
-        if user.email:
+        if user.email and staff_email:
             add(Channel.EMAIL, f"u{user.pk}", recipient=user, address=user.email)
     if customer_email:
         add(Channel.EMAIL, "customer", address=customer_email.strip())
@@ -251,7 +257,14 @@ def _send_email(message: OutboxMessage, subject: str, body: str) -> None:
 def _send_sms(message: OutboxMessage, body: str) -> None:
     if not message.address:
         raise PermanentDeliveryError("no phone number")
-    get_sms_gateway().send(message.address, body, str(message.pk))
+    send_sms(
+        get_sms_gateway(),
+        message.address,
+        body,
+        str(message.pk),
+        event=message.event,
+        params=message.context,
+    )
 
 
 def _mark_sent(message: OutboxMessage, now: dt.datetime) -> bool:
@@ -319,7 +332,12 @@ def deliver(
         return False
 
     try:
-        subject, body = render(message.event, message.channel, message.language, message.context)
+        if message.channel == Channel.WEBHOOK:
+            subject = body = ""  # the payload is the context itself, no template
+        else:
+            subject, body = render(
+                message.event, message.channel, message.language, message.context
+            )
         if message.channel == Channel.INAPP:
             if not _deliver_inapp(message, subject, body, now):
                 log_event(logging.INFO, "outbox.lease_lost", id=str(message.pk))
@@ -329,6 +347,10 @@ def deliver(
                 _send_email(message, subject, body)
             elif message.channel == Channel.SMS:
                 _send_sms(message, body)
+            elif message.channel == Channel.WEBHOOK:
+                from kesu.outbox.webhooks.delivery import send_webhook  # imports this module
+
+                send_webhook(message, now=now)
             else:
                 raise PermanentDeliveryError(f"unknown channel {message.channel!r}")
             if not _mark_sent(message, now):

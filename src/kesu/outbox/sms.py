@@ -1,11 +1,14 @@
-"""SMS gateways. A real provider plugs in by dotted path in ``KESU_SMS_GATEWAY``."""
+"""SMS gateways. A real provider plugs in by dotted path in ``KESU_SMS_GATEWAY``
+(``kesu.outbox.sms_aliyun.AliyunSmsGateway``: Alibaba Cloud; docs/notifications.md)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from django.conf import settings
 from django.utils import timezone
@@ -18,17 +21,70 @@ DEFAULT_GATEWAY = "kesu.outbox.sms.ConsoleSmsGateway"
 
 @runtime_checkable
 class SmsGateway(Protocol):
-    def send(self, phone: str, text: str, message_id: str) -> None:
-        """Send or raise. ``message_id`` is stable across re-deliveries of one message."""
+    def send(
+        self,
+        phone: str,
+        text: str,
+        message_id: str,
+        *,
+        event: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Send or raise. ``message_id`` is stable across re-deliveries of one message.
+
+        ``event`` (e.g. ``complaint.received``) and ``params`` (the message's context values)
+        serve providers that send pre-approved templates instead of ``text``. Gateways written
+        for ``send(phone, text, message_id)`` still work: see ``send_sms``.
+        """
+
+
+def send_sms(
+    gateway: SmsGateway,
+    phone: str,
+    text: str,
+    message_id: str,
+    *,
+    event: str,
+    params: Mapping[str, Any],
+) -> None:
+    """Call ``gateway.send``, passing ``event`` and ``params`` only if it accepts them."""
+    if _takes_template_args(gateway):
+        gateway.send(phone, text, message_id, event=event, params=params)
+    else:
+        gateway.send(phone, text, message_id)
+
+
+def _takes_template_args(gateway: SmsGateway) -> bool:
+    try:
+        parameters = inspect.signature(gateway.send).parameters
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return True
+    return {"event", "params"} <= parameters.keys()
 
 
 class ConsoleSmsGateway:
     """Logs the message instead of sending it (development default)."""
 
-    def send(self, phone: str, text: str, message_id: str) -> None:
+    def send(
+        self,
+        phone: str,
+        text: str,
+        message_id: str,
+        *,
+        event: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         logger.info(
             json.dumps(
-                {"event": "sms.console", "to": phone, "id": message_id, "text": text},
+                {
+                    "event": "sms.console",
+                    "to": phone,
+                    "id": message_id,
+                    "sms_event": event,
+                    "text": text,
+                },
                 ensure_ascii=False,
             )
         )
@@ -47,10 +103,19 @@ class FileSmsGateway:
             )
         self.path = Path(path)
 
-    def send(self, phone: str, text: str, message_id: str) -> None:
+    def send(
+        self,
+        phone: str,
+        text: str,
+        message_id: str,
+        *,
+        event: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         record = {
             "id": message_id,
             "to": phone,
+            "event": event,
             "text": text,
             "at": timezone.now().isoformat(),
         }

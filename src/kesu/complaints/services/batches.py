@@ -19,6 +19,7 @@ from kesu.accounts.models import STAFF_ROLES, Role, User
 from kesu.complaints.access import visible_complaints
 from kesu.complaints.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from kesu.complaints.models import BatchAlert, EmergencyMeasure, Event, EventKind
+from kesu.complaints.services.events import record_events
 from kesu.complaints.services.inputs import clean_text
 from kesu.complaints.services.notifications import notify_about
 
@@ -55,7 +56,7 @@ def _locked(user: User, alert: BatchAlert, roles: frozenset[str]) -> BatchAlert:
 
 
 def _on_timelines(alert: BatchAlert, actor: User, now: datetime, data: dict) -> None:
-    Event.objects.bulk_create(
+    record_events(
         [
             Event(
                 complaint=c,

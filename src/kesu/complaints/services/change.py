@@ -29,6 +29,7 @@ from kesu.complaints.models import (
     Milestone,
     MilestoneStatus,
 )
+from kesu.complaints.services.events import record_event
 from kesu.complaints.states import State
 from kesu.policy.schema import PolicyDoc
 
@@ -67,7 +68,7 @@ class Change:
         complaint: Complaint | None = None,
     ) -> Event:
         target = complaint or self.complaint
-        return Event.objects.create(
+        return record_event(
             complaint=target,
             round_no=target.round_no,
             kind=kind,

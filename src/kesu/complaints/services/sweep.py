@@ -14,7 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from kesu.accounts.models import Role
-from kesu.complaints.models import Complaint, Event, EventKind, Milestone, MilestoneStatus
+from kesu.complaints.models import Complaint, EventKind, Milestone, MilestoneStatus
+from kesu.complaints.services.events import record_event
 from kesu.complaints.services.notifications import (
     deadline_managers,
     deadline_owners,
@@ -78,7 +79,7 @@ def _warn_batch(now: datetime, limit: int, result: SweepResult) -> int:
                 if ms.due_at is not None and ms.due_at <= now:
                     continue  # past due already: the breach step reports it instead
                 Milestone.objects.filter(pk=ms.pk).update(warned_at=now)
-                Event.objects.create(
+                record_event(
                     complaint=complaint,
                     round_no=complaint.round_no,
                     kind=EventKind.MILESTONE_WARNING,
@@ -138,7 +139,7 @@ def _breach_batch(now: datetime, limit: int, result: SweepResult) -> int:
                 or breaches >= policy.escalation.executive_after_breaches
             )
             for ms in due:
-                Event.objects.create(
+                record_event(
                     complaint=complaint,
                     round_no=complaint.round_no,
                     kind=EventKind.MILESTONE_BREACHED,
