@@ -144,14 +144,19 @@ def complaint_add_note(
 
 
 def complaint_add_info(
-    *, complaint: Complaint, actor: Actor, text: str, now: datetime | None = None
+    *,
+    complaint: Complaint,
+    actor: Actor,
+    text: str,
+    channel: str = "portal",
+    now: datetime | None = None,
 ):
-    """The customer adds information on the portal at any time the case is open."""
+    """The customer adds information (on the portal, or by email) while the case is open."""
     text = clean_text(text, "text")
     with complaint_change(complaint, actor=actor, action="add_info", now=now) as ch:
         c = ch.complaint
         ch.communication(
-            channel="portal",
+            channel=channel,
             direction=CommunicationDirection.INBOUND,
             summary=text,
         )
