@@ -157,6 +157,23 @@ def require_action(user: Actor, name: str, complaint: Complaint) -> Action:
     return act
 
 
+def may_import(user: Any) -> bool:
+    """Importing complaints from a file is customer service's intake in bulk: agents, the
+    customer-service managers and admins."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.role in (Role.AGENT, Role.ADMIN):
+        return True
+    return bool(
+        user.role == Role.MANAGER and user.department_id and user.department.is_customer_service
+    )
+
+
+def require_import(user: Any) -> None:
+    if not may_import(user):
+        raise PermissionDenied()
+
+
 def sees_contact_details(user: Actor, complaint: Complaint) -> bool:
     """Phone and email in clear for those who contact the customer: the customer, customer
     service, the responsible department, executives (A-level cases involve them), and whoever
