@@ -145,3 +145,22 @@ def test_idempotency_key_too_long(world):
     r = world.post("agent", "/complaints", BODY, headers={"Idempotency-Key": "k" * 201})
     assert r.status_code == 422
     assert "Idempotency-Key" in r.json()["errors"]
+
+
+def test_language_of_the_customer_messages(world):
+    from kesu.outbox.models import OutboxMessage
+
+    base = {
+        "customer_name": "Ann Lee",
+        "customer_email": "ann@example.com",
+        "channel": "email",
+        "description": "The parcel arrived broken.",
+        "category": "late_delivery",
+    }
+    made = world.post("agent", "/complaints", {**base, "language": "en-GB"})
+    assert made.status_code == 201, made.content
+    ack = OutboxMessage.objects.get(event="complaint.received", address="ann@example.com")
+    assert ack.language == "en"
+    bad = world.post("agent", "/complaints", {**base, "language": "fr"})
+    assert bad.status_code == 422
+    assert set(bad.json()["errors"]) == {"language"}

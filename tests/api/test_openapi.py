@@ -68,6 +68,11 @@ def test_openapi_document(client, db):
         "/api/v1/batch-alerts/{alert_id}/measures",
         "/api/v1/batch-alerts/{alert_id}/measures/{measure_id}/done",
         "/api/v1/batch-alerts/{alert_id}/close",
+        "/api/v1/notifications",
+        "/api/v1/notifications/read",
+        "/api/v1/imports",
+        "/api/v1/imports/template.xlsx",
+        "/api/v1/imports/template.csv",
     }
     assert set(paths) == expected
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]

@@ -290,3 +290,13 @@ def test_the_page_answers_in_chinese_by_default(portal):
     r = browser(HTTP_ACCEPT_LANGUAGE="zh-CN").get("/portal/")
     assert r.status_code == 200
     assert '<html lang="zh-hans">' in r.content.decode()
+
+
+@pytest.mark.parametrize(("accept", "language"), [("en", "en"), ("zh-CN,zh;q=0.9", "zh-hans")])
+def test_the_customer_hears_in_the_language_of_the_page(portal, accept, language):
+    client = browser(HTTP_ACCEPT_LANGUAGE=accept)
+    assert portal.submit(client=client).status_code == 302
+    c = Complaint.objects.get()
+    assert c.customer.language == language
+    ack = OutboxMessage.objects.get(event="complaint.received", channel="email")
+    assert ack.language == language

@@ -18,7 +18,10 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "display_name", "email", "phone")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Complaint handling"), {"fields": ("display_name", "role", "department", "phone")}),
+        (
+            _("Complaint handling"),
+            {"fields": ("display_name", "role", "department", "phone", "language")},
+        ),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,

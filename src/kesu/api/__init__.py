@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from kesu.api import actions, batches, complaints, errors, reference
+from kesu.api import actions, batches, complaints, errors, imports, notifications, reference
 from kesu.api.auth import BearerToken, ConsoleSession
 from kesu.api.docs import LocalSwagger
 
@@ -27,6 +27,8 @@ def build_api() -> NinjaAPI:
     api.add_router("", complaints.router)
     api.add_router("", actions.router)
     api.add_router("", batches.router)
+    api.add_router("", notifications.router)
+    api.add_router("", imports.router)
     api.add_router("", reference.router)
     api.add_router("", errors.fallback_router)
     return api

@@ -72,6 +72,10 @@ class ComplaintIn(In):
     incident_at: Moment | None = None
     incident_place: Str200 = ""
     platform_case_no: Str60 = ""
+    language: Str10 = Field(
+        default="",
+        description="The customer's language for their messages: zh-hans (default) or en.",
+    )
 
 
 class ComplaintFilters(Schema):

@@ -62,6 +62,10 @@ class Customer(models.Model):
     company = models.CharField(_("company"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True, db_index=True)
     email = models.EmailField(_("email"), blank=True, db_index=True)
+    # The language of the messages the customer receives (acknowledgment, survey ...).
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
     account = models.ForeignKey(
         CustomerAccount,
         verbose_name=_("account"),
@@ -113,6 +117,8 @@ class Complaint(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     platform_case_no = models.CharField(_("platform case number"), max_length=60, blank=True)
+    # The number a complaint had in the ledger it was imported from (services.importing).
+    external_ref = models.CharField(_("original number"), max_length=60, blank=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("received by"),
@@ -202,6 +208,10 @@ class Complaint(models.Model):
             models.Index(fields=["department", "state", "next_due_at"], name="cmp_dept_state_due"),
             models.Index(fields=["handler", "state", "next_due_at"], name="cmp_handler_state_due"),
             models.Index(fields=["customer", "category", "received_at"], name="cmp_cust_cat_recv"),
+            # Imports look up original numbers row by row; most complaints have none.
+            models.Index(
+                fields=["external_ref"], condition=~Q(external_ref=""), name="cmp_external_ref"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

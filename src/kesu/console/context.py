@@ -15,7 +15,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise, SimpleLazyObject
 
+from kesu.complaints.access import may_import
 from kesu.complaints.queues import PolicyRules, Queue, policy_rules, queue_counts, queues_for
+from kesu.outbox.inbox import unread_count
 from kesu.web.access import is_staff_user
 
 
@@ -65,4 +67,8 @@ def console_queues(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not is_staff_user(user):
         return {}
-    return {"console_queues": SimpleLazyObject(lambda: board(request).nav)}
+    return {
+        "console_queues": SimpleLazyObject(lambda: board(request).nav),
+        "console_may_import": SimpleLazyObject(lambda: may_import(user)),
+        "console_unread": SimpleLazyObject(lambda: unread_count(user)),
+    }

@@ -6,8 +6,9 @@ placeholder the context lacks stays visible as ``{name}`` instead of failing.
 
 Placeholders in use: ``{number}`` complaint number, ``{customer}`` customer name, ``{deadline}``
 due time, ``{new_deadline}``, ``{link}`` private portal link (customers) or console link (staff),
-``{level}`` A/B/C, ``{milestone}``, ``{reason}``, ``{recourse}``, ``{department}``, ``{handler}``,
-``{amount}``, ``{batch}``, ``{decision}``, ``{solution}``, ``{task}``, ``{target_number}``.
+``{level}`` the level's name (``{level_code}`` its code), ``{category}`` (``{category_code}``),
+``{milestone}``, ``{reason}``, ``{recourse}``, ``{department}``, ``{handler}``, ``{amount}``,
+``{batch}``, ``{decision}``, ``{solution}``, ``{task}``, ``{target_number}``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,24 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
             "Follow its progress and add information at any time with your private link:\n"
             "{link}\nThis link is for you only; please do not forward it.\n\n"
             "Thank you for telling us."
+        ),
+    },
+    ("complaint.progress", ZH): {
+        "subject": "您的投诉 {number} 已交由{department}处理",
+        "body": (
+            "{customer}，您好：\n\n"
+            "您的投诉（编号 {number}）已经分级并交由{department}负责处理，"
+            "处理人员会尽快与您联系。\n\n"
+            "您可以通过您的专属链接查看进度、补充材料：\n{link}"
+        ),
+    },
+    ("complaint.progress", EN): {
+        "subject": "Your complaint {number} is now with {department}",
+        "body": (
+            "Dear {customer},\n\n"
+            "Your complaint (no. {number}) has been graded and passed to {department}, "
+            "who will contact you shortly.\n\n"
+            "Follow its progress and add information with your private link:\n{link}"
         ),
     },
     ("solution.communicated", ZH): {
@@ -155,10 +174,10 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
     },
     # ---- staff: handling ----------------------------------------------------------------------
     ("complaint.assigned", ZH): {
-        "subject": "投诉 {number}（{level} 级）已分派给您",
+        "subject": "投诉 {number}（{level}）已分派给您",
         "body": (
             "{handler}，您好：\n\n"
-            "投诉 {number}（{level} 级，{department}）已分派给您处理。\n"
+            "投诉 {number}（{level}，{department}）已分派给您处理。\n"
             "请在 {deadline} 之前联系客户。\n{link}"
         ),
     },
@@ -170,10 +189,26 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
             "Please contact the customer by {deadline}.\n{link}"
         ),
     },
+    ("complaint.top_level", ZH): {
+        "subject": "【重大投诉】{number}（{level}）",
+        "body": (
+            "投诉 {number} 被定为「{level}」，按程序需由高层管理者介入。\n"
+            "客户：{customer}；类别：{category}；责任部门：{department}；处理人：{handler}。\n"
+            "下一个期限：{deadline}\n{link}"
+        ),
+    },
+    ("complaint.top_level", EN): {
+        "subject": "[Major complaint] {number} ({level})",
+        "body": (
+            "Complaint {number} has been graded '{level}': the procedure asks senior management "
+            "to take part.\nCustomer: {customer}; category: {category}; department: "
+            "{department}; handler: {handler}.\nNext deadline: {deadline}\n{link}"
+        ),
+    },
     ("complaint.reassigned", ZH): {
         "subject": "投诉 {number} 已转交 {handler}",
         "body": (
-            "投诉 {number}（{level} 级）已转交给 {handler}（{department}）。\n"
+            "投诉 {number}（{level}）已转交给 {handler}（{department}）。\n"
             "原因：{reason}\n"
             "当前节点期限：{deadline}\n{link}"
         ),
@@ -223,7 +258,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
     ("customer.info", ZH): {
         "subject": "客户补充了投诉 {number} 的信息",
         "body": (
-            "投诉 {number}（{level} 级）的客户 {customer} 补充了信息或材料，"
+            "投诉 {number}（{level}）的客户 {customer} 补充了信息或材料，"
             "处理时限已恢复计算。\n请查看：{link}"
         ),
     },
@@ -237,7 +272,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
     ("review.needed", ZH): {
         "subject": "待审核：投诉 {number}",
         "body": (
-            "投诉 {number}（{level} 级，{department}，处理人 {handler}）已处理完毕，"
+            "投诉 {number}（{level}，{department}，处理人 {handler}）已处理完毕，"
             "请审核处理结果后安排回访。\n{link}"
         ),
     },
@@ -269,7 +304,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
         "subject": "即将超时：投诉 {number}「{milestone}」",
         "body": (
             "{handler}，您好：\n\n"
-            "投诉 {number}（{level} 级）的「{milestone}」节点将于 {deadline} 到期，"
+            "投诉 {number}（{level}）的「{milestone}」节点将于 {deadline} 到期，"
             "请尽快处理。\n{link}"
         ),
     },
@@ -284,7 +319,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
     ("milestone.breached", ZH): {
         "subject": "已超时：投诉 {number}「{milestone}」",
         "body": (
-            "投诉 {number}（{level} 级，{department}，处理人 {handler}）的"
+            "投诉 {number}（{level}，{department}，处理人 {handler}）的"
             "「{milestone}」节点已于 {deadline} 超时，现升级至您处。\n"
             "请督促处理。\n{link}"
         ),
@@ -298,9 +333,9 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
         ),
     },
     ("milestone.breached_executive", ZH): {
-        "subject": "【升级】投诉 {number}（{level} 级）超时",
+        "subject": "【升级】投诉 {number}（{level}）超时",
         "body": (
-            "投诉 {number}（{level} 级，{department}，处理人 {handler}）的"
+            "投诉 {number}（{level}，{department}，处理人 {handler}）的"
             "「{milestone}」节点已于 {deadline} 超时。"
             "因投诉等级或多次超时，按规定升级至公司领导。\n{link}"
         ),
@@ -353,7 +388,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
     ("solution.approval_needed", ZH): {
         "subject": "待审批：投诉 {number} 的处理方案",
         "body": (
-            "{handler} 提交了投诉 {number}（{level} 级）的处理方案，"
+            "{handler} 提交了投诉 {number}（{level}）的处理方案，"
             "涉及金额 {amount}，需要您审批。\n{link}"
         ),
     },

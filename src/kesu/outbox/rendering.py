@@ -92,6 +92,10 @@ WORDED_VALUES: dict[str, dict[str, Any]] = {
 
 def _worded(context: Mapping[str, Any], language: str) -> dict[str, Any]:
     words = dict(context)
+    # Names the policy gives in both languages travel as ``_en`` beside the Chinese ones.
+    english = words.pop("_en", None)
+    if normalize_language(language) == Language.EN and isinstance(english, Mapping):
+        words.update(english)
     with translation.override(normalize_language(language)):
         for key, choices in WORDED_VALUES.items():
             value = words.get(key)

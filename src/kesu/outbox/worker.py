@@ -5,8 +5,8 @@ Several workers may run against one PostgreSQL database: messages are claimed wi
 runs once per interval however many workers there are. On SQLite (one writer at a time) the same
 code runs with conditional updates.
 
-Settings read at call time: ``KESU_WORKER_JOBS`` (list of ``(dotted path, interval seconds)``),
-``KESU_WORKER_JOB_LEASE_SECONDS`` (300), ``KESU_OUTBOX_BATCH`` (50),
+Settings read at call time: ``KESU_WORKER_JOBS`` (list of ``(dotted path, schedule)``, see
+``schedule.py``), ``KESU_WORKER_JOB_LEASE_SECONDS`` (120), ``KESU_OUTBOX_BATCH`` (50),
 ``KESU_OUTBOX_LEASE_SECONDS`` (60).
 """
 
@@ -30,9 +30,16 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from kesu.outbox.models import WorkerLease
+from kesu.outbox.schedule import At, Every, Schedule, parse_schedule
 from kesu.outbox.services import deliver_due, log_event
 
-DEFAULT_JOBS: list[tuple[str, float]] = [("kesu.complaints.services.sweep.sweep_deadlines", 60)]
+# (dotted path, schedule): seconds from start to start, or "daily HH:MM" / "weekly mon HH:MM" /
+# "monthly D HH:MM" in TIME_ZONE (kesu.outbox.schedule).
+DEFAULT_JOBS: list[tuple[str, float | str]] = [
+    ("kesu.complaints.services.sweep.sweep_deadlines", 60),
+    # Email intake; returns at once when no mailbox is configured (docs/email-intake.md).
+    ("kesu.mailin.poll.poll_mailboxes", 60),
+]
 
 Job = Callable[..., Any]
 
@@ -44,31 +51,44 @@ def default_worker_id() -> str:
 # ---- job leases -----------------------------------------------------------------------------
 
 
-def _ensure_lease_rows(names: Sequence[str]) -> None:
-    # ignore_conflicts: two workers starting together both try to create the rows.
-    WorkerLease.objects.bulk_create([WorkerLease(name=n) for n in names], ignore_conflicts=True)
+def _ensure_lease_rows(schedules: dict[str, Schedule], now: dt.datetime) -> None:
+    # ignore_conflicts: two workers starting together both try to create the rows. A calendar
+    # job seen for the first time counts as run now, so it waits for its next fire time.
+    rows = [
+        WorkerLease(name=name, last_run_at=now if schedule.waits_for_first_fire() else None)
+        for name, schedule in schedules.items()
+    ]
+    WorkerLease.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def claim_job(
-    *, name: str, worker_id: str, interval: float, now: dt.datetime, lease_seconds: float
+    *,
+    name: str,
+    worker_id: str,
+    interval: float | Schedule,
+    now: dt.datetime,
+    lease_seconds: float,
 ) -> bool:
-    """Take the job's lease if it is free and its interval has passed since the last start.
+    """Take the job's lease if it is free and due by its schedule (``interval``: seconds from
+    start to start, or a calendar schedule from ``kesu.outbox.schedule``).
 
-    ``last_run_at`` is set at the claim, so the interval counts from start to start and the
-    other workers see the job as not due even after the lease is released.
+    ``last_run_at`` is set at the claim, so the other workers see the job as not due even after
+    the lease is released.
     """
+    schedule = interval if isinstance(interval, Every | At) else parse_schedule(interval)
+    allowed = schedule.last_start_allowed(now)
     lease_until = now + dt.timedelta(seconds=lease_seconds)
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
             row = WorkerLease.objects.select_for_update(skip_locked=True).filter(name=name).first()
-            if row is None or not row.is_due(now, interval):
+            if row is None or not row.is_due(now, allowed):
                 return False  # locked by a worker claiming it right now, or not due
             row.leased_by, row.lease_until, row.last_run_at = worker_id, lease_until, now
             row.save(update_fields=["leased_by", "lease_until", "last_run_at"])
             return True
     # One UPDATE whose WHERE re-checks "free and due": only one writer can win it.
     free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
-    due = Q(last_run_at__isnull=True) | Q(last_run_at__lte=now - dt.timedelta(seconds=interval))
+    due = Q(last_run_at__isnull=True) | Q(last_run_at__lte=allowed)
     updated = WorkerLease.objects.filter(free, due, name=name).update(
         leased_by=worker_id, lease_until=lease_until, last_run_at=now
     )
@@ -88,8 +108,9 @@ def _loggable(result: Any) -> Any:
 class JobRunner:
     """Resolves and runs the configured periodic jobs; import errors are logged once."""
 
-    def __init__(self, jobs: Sequence[tuple[str, float]], worker_id: str) -> None:
-        self.jobs = [(str(path), float(interval)) for path, interval in jobs]
+    def __init__(self, jobs: Sequence[tuple[str, float | str]], worker_id: str) -> None:
+        # A bad schedule fails the worker's start, loudly, rather than never running the job.
+        self.jobs = [(str(path), parse_schedule(spec)) for path, spec in jobs]
         self.worker_id = worker_id
         self._resolved: dict[str, Job | None] = {}
         self._rows_ready = False
@@ -108,11 +129,11 @@ class JobRunner:
         if not self.jobs:
             return []
         if not self._rows_ready:
-            _ensure_lease_rows([path for path, _ in self.jobs])
+            _ensure_lease_rows(dict(self.jobs), now)
             self._rows_ready = True
-        base_lease = float(getattr(settings, "KESU_WORKER_JOB_LEASE_SECONDS", 300))
+        base_lease = float(getattr(settings, "KESU_WORKER_JOB_LEASE_SECONDS", 120))
         ran: list[str] = []
-        for path, interval in self.jobs:
+        for path, schedule in self.jobs:
             if stop is not None and stop.is_set():
                 break
             func = self._resolve(path)
@@ -123,9 +144,9 @@ class JobRunner:
             if not claim_job(
                 name=path,
                 worker_id=self.worker_id,
-                interval=interval,
+                interval=schedule,
                 now=now,
-                lease_seconds=max(base_lease, interval),
+                lease_seconds=max(base_lease, schedule.lease_floor),
             ):
                 continue
             started = timezone.now()
@@ -196,7 +217,7 @@ def run_worker(
     worker_id: str | None = None,
     once: bool = False,
     poll_seconds: float = 2.0,
-    jobs: list[tuple[str, float]] | None = None,
+    jobs: list[tuple[str, float | str]] | None = None,
     stop: threading.Event | None = None,
 ) -> int:
     """Deliver the outbox and run periodic jobs until stopped; returns the exit status.

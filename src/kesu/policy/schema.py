@@ -211,6 +211,40 @@ class BatchAlert(Strict):
     threshold: int = Field(default=2, ge=1)
 
 
+# Customer messages a policy may switch off; staff messages (assignment, warnings, breaches,
+# approvals, batch alerts) are part of the procedure's escalation and always go out.
+CUSTOMER_EVENTS = (
+    "complaint.received",
+    "complaint.progress",
+    "info.requested",
+    "solution.communicated",
+    "callback.survey",
+    "complaint.closed",
+    "complaint.rejected",
+    "complaint.merged",
+)
+CustomerChannel = Literal["email", "sms"]
+
+
+class Notifications(Strict):
+    # Delivery attempts per message before it is dead-lettered for an administrator to resend.
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    customer_channels: list[CustomerChannel] = Field(default_factory=lambda: ["email", "sms"])
+    customer_events: list[str] = Field(default_factory=lambda: list(CUSTOMER_EVENTS))
+    # Staff always get the in-app notification; this adds a copy by email where they have one.
+    staff_email: bool = True
+
+    @field_validator("customer_events")
+    @classmethod
+    def _known_events(cls, events: list[str]) -> list[str]:
+        unknown = sorted(set(events) - set(CUSTOMER_EVENTS))
+        if unknown:
+            raise ValueError(
+                f"unknown customer events {', '.join(unknown)}; known: {', '.join(CUSTOMER_EVENTS)}"
+            )
+        return events
+
+
 class Targets(Strict):
     satisfaction: float = Field(default=0.9, ge=0, le=1)
     first_reply_hours: float | None = None
@@ -251,6 +285,7 @@ class PolicyDoc(Strict):
     callback: Callback = Field(default_factory=Callback)
     escalation: Escalation = Field(default_factory=Escalation)
     batch_alert: BatchAlert = Field(default_factory=BatchAlert)
+    notifications: Notifications = Field(default_factory=Notifications)
     targets: Targets = Field(default_factory=Targets)
     rejection_recourse: str = "您可向全国12315平台或当地消费者协会反映。"
     root_causes: list[Named] = Field(min_length=1)

@@ -9,6 +9,7 @@ from kesu.complaints.errors import InvalidInput
 from kesu.complaints.models import EventKind
 from kesu.complaints.services import deadlines
 from kesu.complaints.services.change import Change
+from kesu.complaints.services.notifications import tell_executive_of_top_level
 
 
 def set_level(ch: Change, level: str | None, urgent: bool | None) -> dict | None:
@@ -22,6 +23,7 @@ def set_level(ch: Change, level: str | None, urgent: bool | None) -> dict | None
     before = {"level": c.level, "urgent": c.urgent}
     ch.set(level=level, urgent=urgent)
     changes = deadlines.recompute_for_level(c, policy)
+    tell_executive_of_top_level(c, previous_level=before["level"])
     ch.event(
         EventKind.LEVEL_CHANGED,
         data={"from": before, "to": {"level": level, "urgent": urgent}, "milestones": changes},

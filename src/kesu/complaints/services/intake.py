@@ -21,14 +21,14 @@ from kesu.complaints.models import (
     Customer,
     CustomerAccount,
     DailySequence,
-    Event,
     EventKind,
     HandlingRound,
     IdempotencyKey,
 )
 from kesu.complaints.services import deadlines, grading
 from kesu.complaints.services.change import refresh_deadline_summary
-from kesu.complaints.services.notifications import notify_about
+from kesu.complaints.services.events import record_event
+from kesu.complaints.services.notifications import notify_about, tell_executive_of_top_level
 from kesu.complaints.states import State
 from kesu.policy.loader import active_policy
 
@@ -65,6 +65,8 @@ class NewComplaint:
     incident_at: datetime | None = None
     incident_place: str = ""
     platform_case_no: str = ""
+    # The language the customer wrote in (portal page, mail): their messages follow it.
+    language: str = ""
 
     def fingerprint(self) -> str:
         data = asdict(self)
@@ -80,7 +82,41 @@ def next_number(prefix: str, day: date) -> str:
     return f"{prefix}-{day:%Y%m%d}-{seq:04d}"
 
 
-def _validate(data: NewComplaint, policy, *, now: datetime) -> dict[str, str]:
+@dataclass(frozen=True)
+class ImportedRow:
+    """Where an imported complaint came from (``services.importing``), kept on its creation
+    event; with ``closed_at`` the row is closed history, recorded closed at that time."""
+
+    file_name: str
+    row: int
+    ref: str = ""
+    closed_at: datetime | None = None
+    outcome: str = ""
+
+    @property
+    def is_history(self) -> bool:
+        return self.closed_at is not None
+
+    def event_data(self) -> dict[str, object]:
+        data: dict[str, object] = {"import_file": self.file_name, "import_row": self.row}
+        if self.ref:
+            data["import_ref"] = self.ref
+        return data
+
+
+# Why an imported history row is closed (``Complaint.close_reason``).
+CLOSED_AS_HISTORY = "imported"
+
+
+def validate(
+    data: NewComplaint,
+    policy,
+    *,
+    now: datetime,
+    max_backdate: timedelta | None = MAX_BACKDATE,
+) -> dict[str, str]:
+    """Field → message for everything wrong with ``data`` (normalising its text in place).
+    ``max_backdate`` None: any past received time (imports apply their own rule)."""
     errors: dict[str, str] = {}
     data.customer_name = data.customer_name.strip()
     data.description = data.description.strip()
@@ -96,6 +132,11 @@ def _validate(data: NewComplaint, policy, *, now: datetime) -> dict[str, str]:
         errors["customer_email"] = _("This is not a valid email address.")
     if data.channel not in policy.channels:
         errors["channel"] = _("Unknown channel for this procedure.")
+    if data.language:
+        code = data.language.strip().lower()
+        data.language = {"en": "en", "zh": "zh-hans"}.get(code[:2], code)
+        if data.language not in {"en", "zh-hans"}:
+            errors["language"] = _("Messages go out in Chinese (zh-hans) or English (en).")
     if not data.description:
         errors["description"] = _("Describe the complaint.")
     if data.category and policy.category(data.category) is None:
@@ -109,7 +150,7 @@ def _validate(data: NewComplaint, policy, *, now: datetime) -> dict[str, str]:
             errors["received_at"] = _("Give the time with its time zone.")
         elif data.received_at > now:
             errors["received_at"] = _("The time received cannot be in the future.")
-        elif data.received_at < now - MAX_BACKDATE:
+        elif max_backdate is not None and data.received_at < now - max_backdate:
             errors["received_at"] = _("The time received is more than a year ago.")
     if data.incident_at is not None and timezone.is_naive(data.incident_at):
         errors["incident_at"] = _("Give the time with its time zone.")
@@ -137,6 +178,7 @@ def _customer_for(data: NewComplaint, actor: User | None) -> Customer:
             company=data.customer_company,
             phone=data.customer_phone,
             email=data.customer_email,
+            language=data.language or "zh-hans",
             account=account,
             user=actor if actor is not None and actor.role == Role.CUSTOMER else None,
         )
@@ -146,6 +188,7 @@ def _customer_for(data: NewComplaint, actor: User | None) -> Customer:
             ("email", data.customer_email),
             ("phone", data.customer_phone),
             ("company", data.customer_company),
+            ("language", data.language),
         ):
             if value and getattr(customer, attr) != value:
                 setattr(customer, attr, value)
@@ -206,14 +249,23 @@ def _idempotent_replay(actor: User | None, key: str, fingerprint: str) -> Compla
     return prior.complaint
 
 
-def _create(data: NewComplaint, *, actor: User | None, now: datetime) -> Complaint:
+def _create(
+    data: NewComplaint,
+    *,
+    actor: User | None,
+    now: datetime,
+    imported: ImportedRow | None = None,
+) -> Complaint:
+    """``imported``: a row of an import file, whose caller checked the importer's rights and
+    the age of its received time (``services.importing``)."""
     policy_row = active_policy()
     policy = policy_row.doc
-    errors = _validate(data, policy, now=now)
+    errors = validate(data, policy, now=now, max_backdate=None if imported else MAX_BACKDATE)
     if errors:
         raise InvalidInput(errors=errors)
     received_at = data.received_at or now
-    staff = actor is not None and actor.role in (Role.AGENT, Role.ADMIN)
+    staff = imported is not None or (actor is not None and actor.role in (Role.AGENT, Role.ADMIN))
+    history = imported is not None and imported.is_history
     if not staff:
         # Only staff may grade or backdate; a customer's own words are suggestions.
         data.level, data.urgent, received_at = "", None, now
@@ -259,6 +311,7 @@ def _create(data: NewComplaint, *, actor: User | None, now: datetime) -> Complai
         customer=customer,
         channel=data.channel,
         platform_case_no=data.platform_case_no.strip(),
+        external_ref=imported.ref if imported else "",
         received_by=actor if staff else None,
         received_at=received_at,
         category=category,
@@ -285,7 +338,7 @@ def _create(data: NewComplaint, *, actor: User | None, now: datetime) -> Complai
         is_repeat=bool(repeats),
     )
     HandlingRound.objects.create(complaint=complaint, number=1, started_at=received_at)
-    Event.objects.create(
+    record_event(
         complaint=complaint,
         round_no=1,
         kind=EventKind.CREATED,
@@ -298,16 +351,20 @@ def _create(data: NewComplaint, *, actor: User | None, now: datetime) -> Complai
             "received_at": received_at.isoformat(),
             "suggested": {"level": sugg.level, "category": sugg.category, "urgent": sugg.urgent},
             "chosen": {"level": complaint.level, "category": category, "urgent": complaint.urgent},
+            **(imported.event_data() if imported else {}),
         },
         visible_to_customer=True,
     )
-    deadlines.start_milestones(complaint, policy, start="received", at=received_at)
-    if staff and data.channel in policy.live_channels:
-        # The agent took the call: telling the customer it is accepted happened then.
-        deadlines.meet(complaint, policy, ["ack"], at=now)
+    if not history:
+        # History ended before it was recorded here: it has no deadlines to run.
+        deadlines.start_milestones(complaint, policy, start="received", at=received_at)
+    if staff and not history and data.channel in policy.live_channels:
+        # The agent took the call: telling the customer it is accepted happened then (for an
+        # imported row, when it was received).
+        deadlines.meet(complaint, policy, ["ack"], at=received_at if imported else now)
     if repeats:
         grading.link_repeats(complaint, repeats, at=now)
-        Event.objects.create(
+        record_event(
             complaint=complaint,
             round_no=1,
             kind=EventKind.LINKED,
@@ -315,9 +372,9 @@ def _create(data: NewComplaint, *, actor: User | None, now: datetime) -> Complai
             at=now,
             data={"repeat_of": [c.number for c in repeats]},
         )
-    alert = grading.check_batch(complaint, policy, at=now)
+    alert = None if history else grading.check_batch(complaint, policy, at=now)
     if alert is not None:
-        Event.objects.create(
+        record_event(
             complaint=complaint,
             round_no=1,
             kind=EventKind.BATCH_ALERT,
@@ -335,5 +392,43 @@ def _create(data: NewComplaint, *, actor: User | None, now: datetime) -> Complai
     summary = refresh_deadline_summary(complaint)
     Complaint.objects.filter(pk=complaint.pk).update(**summary)
     complaint.next_due_at = summary["next_due_at"]
+    if history:
+        _close_as_history(complaint, imported, actor=actor, now=now)
+        return complaint
     notify_about(complaint, "complaint.received", customer=True, context={})
+    tell_executive_of_top_level(complaint, previous_level=None)
     return complaint
+
+
+def _close_as_history(
+    complaint: Complaint, imported: ImportedRow, *, actor: User | None, now: datetime
+) -> None:
+    """An imported case that ended before it was recorded here: closed at its original time,
+    with no deadlines, escalations or messages (the customer was answered back then)."""
+    closed_at = imported.closed_at
+    assert closed_at is not None
+    HandlingRound.objects.filter(complaint=complaint, number=1).update(
+        resolved_at=closed_at, closed_at=closed_at
+    )
+    Complaint.objects.filter(pk=complaint.pk).update(
+        state=State.CLOSED, closed_at=closed_at, close_reason=CLOSED_AS_HISTORY
+    )
+    complaint.state, complaint.closed_at = State.CLOSED, closed_at
+    complaint.close_reason = CLOSED_AS_HISTORY
+    record_event(
+        complaint=complaint,
+        round_no=1,
+        kind=EventKind.TRANSITION,
+        action="import",
+        from_state=State.RECEIVED,
+        to_state=State.CLOSED,
+        actor=actor,
+        at=now,
+        data={
+            "reason": CLOSED_AS_HISTORY,
+            "closed_at": closed_at.isoformat(),
+            "summary": imported.outcome,
+            **imported.event_data(),
+        },
+        visible_to_customer=True,
+    )

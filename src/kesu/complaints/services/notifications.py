@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kesu.accounts.models import Role, User
 from kesu.complaints.models import Complaint
+from kesu.policy.schema import Named
 
 
 def managers_of(complaint: Complaint) -> list[User]:
@@ -88,18 +89,42 @@ def console_link(complaint: Complaint) -> str:
     return base + reverse("console:complaint", args=[complaint.number])
 
 
+def _words(named: Named | None, code: str) -> tuple[str, str]:
+    if named is None:
+        return code, code
+    return named.name, named.name_en or named.name
+
+
+def _names(complaint: Complaint) -> tuple[dict[str, str], dict[str, str]]:
+    """Level, category and department as words, in Chinese and in English."""
+    policy = complaint.policy.doc
+    level = next((lv for lv in policy.levels if lv.code == complaint.level), None)
+    pairs = {
+        "level": _words(level, complaint.level),
+        "category": _words(policy.category(complaint.category), complaint.category),
+        "department": ("", ""),
+    }
+    if complaint.department_id:
+        dept = complaint.department
+        pairs["department"] = (dept.name, dept.name_en or dept.name)
+    return {k: zh for k, (zh, _) in pairs.items()}, {k: en for k, (_, en) in pairs.items()}
+
+
 def base_context(complaint: Complaint) -> dict[str, Any]:
     due = complaint.next_due_at
+    zh, en = _names(complaint)
     return {
         "number": complaint.number,
         "customer": complaint.customer.name,
         "title": complaint.title,
-        "level": complaint.level,
-        "category": complaint.category,
+        **zh,
+        "level_code": complaint.level,
+        "category_code": complaint.category,
         "link": portal_link(complaint),
         "deadline": timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "",
-        "department": complaint.department.name if complaint.department_id else "",
         "handler": str(complaint.handler) if complaint.handler_id else "",
+        # Read by the renderer for English recipients (outbox.rendering).
+        "_en": en,
     }
 
 
@@ -112,8 +137,13 @@ def notify_about(
     context: dict[str, Any],
     dedupe_key: str | None = None,
 ) -> None:
+    """Queue ``event`` for staff ``users`` and, if ``customer``, for the complaint's customer,
+    as far as the policy's ``notifications`` section lets it (SPEC §8)."""
     from kesu.outbox.services import notify
 
+    rules = complaint.policy.doc.notifications
+    to_customer = customer and event in rules.customer_events
+    person = complaint.customer
     merged = {**base_context(complaint), **{k: str(v) for k, v in context.items()}}
     notify(
         event=event,
@@ -121,7 +151,25 @@ def notify_about(
         context=merged,
         users=[u for u in users if u is not None],
         staff_context={"link": console_link(complaint)},
-        customer_email=complaint.customer.email if customer else "",
-        customer_phone=complaint.customer.phone if customer else "",
+        customer_email=person.email if to_customer and "email" in rules.customer_channels else "",
+        customer_phone=person.phone if to_customer and "sms" in rules.customer_channels else "",
+        language=person.language,
         dedupe_key=dedupe_key,
+        max_attempts=rules.max_attempts,
+        staff_email=rules.staff_email,
+    )
+
+
+def tell_executive_of_top_level(complaint: Complaint, *, previous_level: str | None) -> None:
+    """A complaint graded at one of the policy's executive levels is reported to the executive
+    at once (seed 001 A级: 销售部最高领导介入), not only when a deadline is breached."""
+    levels = complaint.policy.doc.escalation.executive_levels
+    if complaint.level not in levels or previous_level in levels:
+        return
+    notify_about(
+        complaint,
+        "complaint.top_level",
+        users=users_with_role(Role.EXECUTIVE),
+        context={},
+        dedupe_key=f"top-level-{complaint.pk}-{complaint.round_no}",
     )

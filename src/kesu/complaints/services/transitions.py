@@ -96,8 +96,8 @@ def complaint_dispatch(
         else:
             dept = department_ref(department)
         check_handler(handler, dept)
-        set_level(ch, level, urgent)
         ch.set(department=dept, handler=handler)
+        set_level(ch, level, urgent)
         deadlines.meet(c, policy, ["dispatch"], at=ch.now)
         deadlines.start_milestones(c, policy, start="dispatched", at=ch.now)
         ch.move_to(
@@ -112,6 +112,7 @@ def complaint_dispatch(
             },
         )
         ch.notify("complaint.assigned", users=[handler] if handler else managers_of(c))
+        ch.notify("complaint.progress", customer=True)
     return complaint
 
 
@@ -147,14 +148,20 @@ def complaint_request_info(
 
 
 def complaint_provide_info(
-    *, complaint: Complaint, actor: Actor, text: str, now: datetime | None = None
+    *,
+    complaint: Complaint,
+    actor: Actor,
+    text: str,
+    channel: str | None = None,
+    now: datetime | None = None,
 ):
-    """The customer's information arrived (entered by them or by staff); clocks resume."""
+    """The customer's information arrived (entered by them or by staff, or by email);
+    clocks resume. ``channel`` default: the portal for the customer, else the phone."""
     text = clean_text(text, "text")
     with complaint_change(complaint, actor=actor, action="provide_info", now=now) as ch:
         c = ch.complaint
         ch.communication(
-            channel="portal" if actor.role == Role.CUSTOMER else "phone",
+            channel=channel or ("portal" if actor.role == Role.CUSTOMER else "phone"),
             direction=CommunicationDirection.INBOUND,
             summary=text,
         )

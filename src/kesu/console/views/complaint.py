@@ -60,6 +60,7 @@ from kesu.console.forms import (
     FormChoices,
     local_name,
 )
+from kesu.outbox.inbox import mark_read
 from kesu.web.access import landing_url, staff_required
 from kesu.web.errors import error_response, field_errors
 
@@ -118,6 +119,7 @@ LINKED_FROM = {
 CLOSE_REASONS = {
     "satisfied": gettext_lazy("customer satisfied"),
     "unreachable": gettext_lazy("customer unreachable"),
+    "imported": gettext_lazy("imported as closed history"),
 }
 CONTACT_LABELS = dict(CONTACT_CHANNELS)
 
@@ -200,6 +202,10 @@ class Describer:
         ("summary", gettext_lazy("Summary")),
         ("message", gettext_lazy("Message")),
         ("received_at", gettext_lazy("Received at")),
+        ("closed_at", gettext_lazy("Closed at")),
+        ("import_file", gettext_lazy("Imported from")),
+        ("import_row", gettext_lazy("Row")),
+        ("import_ref", gettext_lazy("Original number")),
         ("department", gettext_lazy("Department")),
         ("handler", gettext_lazy("Handler")),
         ("category", gettext_lazy("Category")),
@@ -286,7 +292,7 @@ class Describer:
             return _channel_label(str(value))
         if key == "direction":
             return _label(CommunicationDirection, value)
-        if key in ("received_at", "original_due", "due_at", "from", "to"):
+        if key in ("received_at", "closed_at", "original_due", "due_at", "from", "to"):
             return _moment(value) or str(value)
         if key == "department":
             return self.department(value)
@@ -309,6 +315,8 @@ class Describer:
             return "、".join(_label(SolutionAction.Kind, k) for k in kinds)
         if key == "decision" and value in self.DECISIONS:
             return str(self.DECISIONS[value])
+        if key == "reason" and value in CLOSE_REASONS:
+            return str(CLOSE_REASONS[value])
         if key == "review" and value in self.REVIEWS:
             return str(self.REVIEWS[value])
         if isinstance(value, bool) or value is None:
@@ -571,6 +579,8 @@ def _render(
 @require_safe
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     complaint = _visible(request.user, number)
+    # Reading the complaint is reading what one was told about it.
+    mark_read(request.user, complaint_id=complaint.pk)
     created = request.GET.get("created") == "1"
     return _render(request, complaint, created=created)
 

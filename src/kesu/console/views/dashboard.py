@@ -10,10 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from kesu.accounts.models import Role
 from kesu.complaints import kpis_basic
 from kesu.complaints.access import visible_complaints
 from kesu.complaints.queues import PolicyNames, local_name
 from kesu.console.context import board
+from kesu.outbox.inbox import delivery_health
 from kesu.web.access import staff_required
 
 
@@ -56,6 +58,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "process": _percent(kpis.process_satisfaction),
         },
         "now": b.now,
+        # Administrators keep the notifications flowing: dead letters wait for their resend.
+        "delivery": delivery_health() if request.user.role == Role.ADMIN else None,
     }
     return render(request, "console/dashboard.html", context)
 

@@ -132,6 +132,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         waybill_no=data["waybill_no"].strip(),
         incident_at=data["incident_at"],
         incident_place=data["incident_place"].strip(),
+        # The page's language is the one the customer reads: their messages follow it.
+        language=request.LANGUAGE_CODE,
     )
     try:
         complaint = portal_submit(data=new, files=data["files"], customer_user=user)
