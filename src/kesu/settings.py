@@ -7,6 +7,7 @@ insecure is defaulted there.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "kesu.web",
     "kesu.console",
     "kesu.portal",
+    "kesu.mailin",
 ]
 
 MIDDLEWARE = [
@@ -139,11 +141,60 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("KESU_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("KESU_EMAIL_PORT", "25"))
+# Seconds before a silent SMTP server fails the send (Django's default: wait for ever, which
+# outlives the outbox lease; see docs/decisions/0003). Unset: no timeout.
+_email_timeout = os.environ.get("KESU_EMAIL_TIMEOUT", "")
+EMAIL_TIMEOUT = float(_email_timeout) if _email_timeout else None
 DEFAULT_FROM_EMAIL = os.environ.get("KESU_FROM_EMAIL", "kesu@localhost")
+
+# Outbox worker (docs/decisions/0003): messages claimed per loop and how long a claim lasts
+# before another worker may take the message over.
+KESU_OUTBOX_BATCH = int(os.environ.get("KESU_OUTBOX_BATCH", "50"))
+KESU_OUTBOX_LEASE_SECONDS = int(os.environ.get("KESU_OUTBOX_LEASE_SECONDS", "60"))
+
+# SMS gateway (docs/notifications.md): a dotted path. Alibaba Cloud SMS sends pre-approved
+# templates: KESU_SMS_ALIYUN_TEMPLATES is a JSON object {event: template code}.
+KESU_SMS_GATEWAY = os.environ.get("KESU_SMS_GATEWAY", "kesu.outbox.sms.ConsoleSmsGateway")
+KESU_SMS_ALIYUN = {
+    "access_key_id": os.environ.get("KESU_SMS_ALIYUN_ACCESS_KEY_ID", ""),
+    "access_key_secret": os.environ.get("KESU_SMS_ALIYUN_ACCESS_KEY_SECRET", ""),
+    "sign_name": os.environ.get("KESU_SMS_ALIYUN_SIGN_NAME", ""),
+    "endpoint": os.environ.get("KESU_SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+    "region": os.environ.get("KESU_SMS_ALIYUN_REGION", "cn-hangzhou"),
+    "templates": json.loads(os.environ.get("KESU_SMS_ALIYUN_TEMPLATES") or "{}"),
+    "default_template": os.environ.get("KESU_SMS_ALIYUN_DEFAULT_TEMPLATE", ""),
+}
+# Outgoing webhooks (docs/webhooks.md): seconds to wait for a receiver.
+KESU_WEBHOOK_TIMEOUT = float(os.environ.get("KESU_WEBHOOK_TIMEOUT", "10"))
 
 # Public base URL used in messages to customers (private portal links).
 KESU_BASE_URL = os.environ.get("KESU_BASE_URL", "http://127.0.0.1:8000")
 KESU_MAX_UPLOAD_BYTES = int(os.environ.get("KESU_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+
+
+def _mailboxes() -> list[dict]:
+    """Email intake (docs/email-intake.md): KESU_MAILBOXES as a JSON list of mailboxes, or one
+    mailbox from KESU_IMAP_HOST / _USER / _PASSWORD. Checked by kesu.mailin.config when used."""
+    if os.environ.get("KESU_MAILBOXES"):
+        return json.loads(os.environ["KESU_MAILBOXES"])
+    if not os.environ.get("KESU_IMAP_HOST"):
+        return []
+    return [
+        {
+            "name": os.environ.get("KESU_IMAP_NAME", "default"),
+            "host": os.environ["KESU_IMAP_HOST"],
+            "port": int(os.environ.get("KESU_IMAP_PORT", "993")),
+            "username": os.environ.get("KESU_IMAP_USER", ""),
+            "password": os.environ.get("KESU_IMAP_PASSWORD", ""),
+            "ssl": os.environ.get("KESU_IMAP_SSL", "1") == "1",
+            "starttls": os.environ.get("KESU_IMAP_STARTTLS", "0") == "1",
+            "folder": os.environ.get("KESU_IMAP_FOLDER", "INBOX"),
+            "processed_folder": os.environ.get("KESU_IMAP_PROCESSED_FOLDER", ""),
+        }
+    ]
+
+
+KESU_MAILBOXES = _mailboxes()
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
