@@ -56,7 +56,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from kesu.accounts.models import User
 from kesu.complaints.access import require_import
@@ -1010,7 +1010,7 @@ def _local(item: Any) -> str:
 
 def _required(column: Column) -> str:
     if column.required:
-        return _("required")
+        return pgettext("import column", "required")
     if column.field in ("customer_phone", "customer_email"):
         return _("phone or email")
     return _("optional")
