@@ -141,10 +141,9 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("KESU_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("KESU_EMAIL_PORT", "25"))
-# Seconds before a silent SMTP server fails the send (Django's default: wait for ever, which
-# outlives the outbox lease; see docs/decisions/0003). Unset: no timeout.
-_email_timeout = os.environ.get("KESU_EMAIL_TIMEOUT", "")
-EMAIL_TIMEOUT = float(_email_timeout) if _email_timeout else None
+# Seconds before a silent SMTP server fails the send (Django's default is to wait for ever,
+# which outlives the outbox lease; see docs/decisions/0003); the message is then retried.
+EMAIL_TIMEOUT = float(os.environ.get("KESU_EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("KESU_FROM_EMAIL", "kesu@localhost")
 
 # Outbox worker (docs/decisions/0003): messages claimed per loop and how long a claim lasts
