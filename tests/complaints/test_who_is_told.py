@@ -191,3 +191,14 @@ def test_raising_the_level_tells_the_executive_and_lowering_does_not():
         now=at("2026-11-16 11:00"),
     )
     assert told.count() == 1
+
+
+def test_missing_department_and_handler_are_said_not_left_blank():
+    load_b2b()  # executive_levels: [A]
+    p = make_people()
+    record(p, description="再不解决我们就起诉。")
+    told = OutboxMessage.objects.get(event="complaint.top_level", channel="inapp")
+    _, chinese = render(told.event, "inapp", "zh-hans", told.context)
+    _, english = render(told.event, "inapp", "en", told.context)
+    assert "责任部门：尚未分派；处理人：尚未指定。" in chinese
+    assert "department: not dispatched yet; handler: not named yet." in english

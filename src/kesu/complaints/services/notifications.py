@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from kesu.accounts.models import Role, User
 from kesu.complaints.models import Complaint
@@ -89,6 +91,17 @@ def console_link(complaint: Complaint) -> str:
     return base + reverse("console:complaint", args=[complaint.number])
 
 
+NO_DEPARTMENT = gettext_lazy("not dispatched yet")
+NO_HANDLER = gettext_lazy("not named yet")
+
+
+def _in_both(text: Promise) -> tuple[str, str]:
+    with translation.override("zh-hans"):
+        chinese = str(text)
+    with translation.override("en"):
+        return chinese, str(text)
+
+
 def _words(named: Named | None, code: str) -> tuple[str, str]:
     if named is None:
         return code, code
@@ -96,17 +109,21 @@ def _words(named: Named | None, code: str) -> tuple[str, str]:
 
 
 def _names(complaint: Complaint) -> tuple[dict[str, str], dict[str, str]]:
-    """Level, category and department as words, in Chinese and in English."""
+    """Level, category, department and handler as words, in Chinese and in English."""
     policy = complaint.policy.doc
     level = next((lv for lv in policy.levels if lv.code == complaint.level), None)
     pairs = {
         "level": _words(level, complaint.level),
         "category": _words(policy.category(complaint.category), complaint.category),
-        "department": ("", ""),
+        # Empty places would read "（一般，，处理人 ）": say what is missing instead.
+        "department": _in_both(NO_DEPARTMENT),
+        "handler": _in_both(NO_HANDLER),
     }
     if complaint.department_id:
         dept = complaint.department
         pairs["department"] = (dept.name, dept.name_en or dept.name)
+    if complaint.handler_id:
+        pairs["handler"] = (str(complaint.handler),) * 2
     return {k: zh for k, (zh, _) in pairs.items()}, {k: en for k, (_, en) in pairs.items()}
 
 
@@ -122,7 +139,6 @@ def base_context(complaint: Complaint) -> dict[str, Any]:
         "category_code": complaint.category,
         "link": portal_link(complaint),
         "deadline": timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "",
-        "handler": str(complaint.handler) if complaint.handler_id else "",
         # Read by the renderer for English recipients (outbox.rendering).
         "_en": en,
     }
