@@ -94,3 +94,19 @@ def test_admin_dashboard_shows_dead_letters_with_a_link_to_resend(console):
     assert "/admin/outbox/outboxmessage/?status__exact=dead" in page.content.decode()
     # Other roles are not shown the delivery machinery.
     assert console.page("manager", "/console/").context["delivery"] is None
+
+
+def test_switching_the_page_language_switches_the_notifications_language(console):
+    client = console.signed_in("manager")
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/console/"})
+    assert response.status_code == 302
+    console.users["manager"].refresh_from_db()
+    assert console.users["manager"].language == "en"
+    console.in_department(DEPT)
+    deliver()
+    [note] = Notification.objects.filter(user=console.users["manager"])
+    assert note.title.startswith("Complaint ")
+    # A language we do not send in changes nothing.
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/console/"})
+    console.users["manager"].refresh_from_db()
+    assert console.users["manager"].language == "en"

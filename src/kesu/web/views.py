@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views import i18n
+from django.views.decorators.http import require_POST
 
 from kesu.web.access import landing_url
 
@@ -15,6 +18,19 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_active:
         return redirect(landing_url(request.user))
     return redirect("portal:submit")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch; a signed-in user's choice also becomes the language of the
+    notifications they receive (``User.language``), so page and messages agree."""
+    response = i18n.set_language(request)
+    chosen = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and chosen in dict(settings.LANGUAGES) and user.language != chosen:
+        user.language = chosen
+        user.save(update_fields=["language"])
+    return response
 
 
 class SignInView(auth_views.LoginView):
