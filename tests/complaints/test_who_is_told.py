@@ -202,3 +202,15 @@ def test_missing_department_and_handler_are_said_not_left_blank():
     _, english = render(told.event, "inapp", "en", told.context)
     assert "责任部门：尚未分派；处理人：尚未指定。" in chinese
     assert "department: not dispatched yet; handler: not named yet." in english
+
+
+def test_webhooks_get_the_policys_attempts_too():
+    from kesu.outbox.models import WebhookEndpoint
+
+    load_b2b(max_attempts=2)
+    WebhookEndpoint.objects.create(name="erp", url="http://127.0.0.1:9/hook")
+    p = make_people()
+    record(p)
+    hooks = OutboxMessage.objects.filter(channel="webhook")
+    assert hooks.exists()
+    assert set(hooks.values_list("max_attempts", flat=True)) == {2}

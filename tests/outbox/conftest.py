@@ -34,11 +34,9 @@ def now() -> dt.datetime:
 def complaint(db):
     """A bare complaint row for the outbox's foreign key (no services, no milestones)."""
     from kesu.complaints.models import Complaint, Customer
-    from kesu.policy.models import Policy
+    from kesu.policy.loader import policy_load
 
-    policy = Policy.objects.create(
-        name="outbox-test", version=1, title="t", document={}, checksum="0" * 64
-    )
+    policy = policy_load("b2b")
     customer = Customer.objects.create(name="王女士", phone="13800000000")
     return Complaint.objects.create(
         number="KS-20250301-0001",

@@ -63,6 +63,7 @@ def _announce(event: Event, complaint: Complaint) -> None:
         kind=event.kind,
         complaint_id=complaint.pk,
         payload=lambda: webhook_payload(event, complaint),
+        max_attempts=lambda: complaint.policy.doc.notifications.max_attempts,
     )
 
 

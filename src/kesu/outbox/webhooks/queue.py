@@ -55,8 +55,13 @@ def active_endpoints() -> list[WebhookEndpoint]:
 
 
 def _queue(
-    endpoints: list[WebhookEndpoint], payload: dict[str, Any], *, complaint_id: int | None
+    endpoints: list[WebhookEndpoint],
+    payload: dict[str, Any],
+    *,
+    complaint_id: int | None,
+    max_attempts: int | None = None,
 ) -> list[OutboxMessage]:
+    budget = {"max_attempts": max_attempts} if max_attempts else {}
     now = timezone.now()
     rows = []
     for endpoint in endpoints:
@@ -74,6 +79,7 @@ def _queue(
                 complaint_id=complaint_id,
                 available_at=now,
                 created_at=now,
+                **budget,
             )
         )
     OutboxMessage.objects.bulk_create(rows)
@@ -81,14 +87,20 @@ def _queue(
 
 
 def queue_event_webhooks(
-    *, kind: str, complaint_id: int, payload: Callable[[], dict[str, Any]]
+    *,
+    kind: str,
+    complaint_id: int,
+    payload: Callable[[], dict[str, Any]],
+    max_attempts: Callable[[], int] | None = None,
 ) -> list[OutboxMessage]:
     """Queue ``payload()`` (built only if some endpoint wants ``kind``) to every active
-    endpoint subscribed to ``kind``. Runs in the caller's transaction and never commits."""
+    endpoint subscribed to ``kind``, each with ``max_attempts()`` delivery attempts (the
+    complaint's policy). Runs in the caller's transaction and never commits."""
     endpoints = [e for e in active_endpoints() if e.wants(kind)]
     if not endpoints:
         return []
-    return _queue(endpoints, payload(), complaint_id=complaint_id)
+    budget = max_attempts() if max_attempts else None
+    return _queue(endpoints, payload(), complaint_id=complaint_id, max_attempts=budget)
 
 
 def queue_ping(endpoint: WebhookEndpoint) -> OutboxMessage:
