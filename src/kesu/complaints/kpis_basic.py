@@ -10,16 +10,11 @@ the other roles (:func:`kpi_complaints`). Deadlines and breaches cover all a rea
 Periods are calendar periods in the site's time zone (Asia/Shanghai): the day, the week from
 Monday 00:00, the month from the 1st 00:00. Every function takes ``now``.
 
-Definitions used here:
-
-- received: complaints whose ``received_at`` falls in the month;
-- closed: complaints whose ``closed_at`` falls in the month (closed now; a case reopened since
-  counts when it closes again);
-- timeliness: of the milestones met in the month, the share met by their due time (an
-  approved extension moves the due time; the fuller module reports extended ones apart);
-- satisfaction: of the callbacks (and customer ratings) that reached the customer in the
-  month, the share rated at least the policy's ``callback.satisfied_min_rating`` — for the
-  outcome and, apart, for how the complaint was handled (ISO 10002).
+Definitions: received, closed and satisfaction are the analysis's own
+(:mod:`kesu.analysis.rules`, docs/analysis.md), so the dashboard and the monthly report agree.
+The dashboard's deadline figure is its own, and says so: of the deadlines *met* this month,
+the share met by their due time (the report's timeliness KPI counts the deadlines *due* in the
+month, missed ones included).
 """
 
 from __future__ import annotations
@@ -27,10 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from kesu.accounts.models import User
+from kesu.analysis import rules
+from kesu.analysis.periods import Period
 from kesu.complaints.access import DEPARTMENT_ROLES, visible_complaints
 from kesu.complaints.models import (
     Callback,
@@ -154,21 +151,21 @@ def month_kpis(
 ) -> MonthKpis:
     """This month's figures in four aggregate queries."""
     start, end = month_bounds(now)
-    received = visible.filter(received_at__gte=start, received_at__lt=end).count()
-    closed = visible.filter(closed_at__gte=start, closed_at__lt=end).count()
+    period = Period(start, end)
+    received = visible.filter(rules.received(period)).count()
+    closed = visible.filter(rules.closed(period)).count()
     met = Milestone.objects.filter(
         complaint__in=visible, met_at__gte=start, met_at__lt=end
-    ).aggregate(
-        total=Count("pk"),
-        on_time=Count("pk", filter=Q(due_at__isnull=False, met_at__lte=F("due_at"))),
-    )
+    ).aggregate(total=Count("pk"), on_time=Count("pk", filter=rules.MET_ON_TIME))
     threshold = satisfied_min_rating
-    rated = Callback.objects.filter(
-        complaint__in=visible, reached=True, at__gte=start, at__lt=end
-    ).aggregate(
-        total=Count("pk"),
-        outcome=Count("pk", filter=Q(outcome_rating__gte=threshold)),
-        process=Count("pk", filter=Q(process_rating__gte=threshold)),
+    rated = (
+        Callback.objects.filter(complaint__in=visible)
+        .filter(rules.rated(period))
+        .aggregate(
+            total=Count("pk"),
+            outcome=Count("pk", filter=rules.satisfied("outcome_rating", threshold)),
+            process=Count("pk", filter=rules.satisfied("process_rating", threshold)),
+        )
     )
     return MonthKpis(
         start=start,

@@ -195,6 +195,18 @@ class Complaint(models.Model):
     rejection_recourse = models.TextField(_("recourse"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("closed because"), max_length=20, blank=True)
+    # Measured once, when it happens, in business seconds of the policy's calendar (waits for
+    # the customer left out), so medians and percentiles are database aggregates
+    # (services.durations, docs/analysis.md). First response: the customer first told the
+    # complaint is in hand. Resolution: a solution first communicated to the customer.
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    first_response_seconds = models.PositiveIntegerField(
+        _("first response time (business seconds)"), null=True, blank=True
+    )
+    resolution_at = models.DateTimeField(_("solution communicated at"), null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(
+        _("resolution time (business seconds)"), null=True, blank=True
+    )
 
     portal_token = models.CharField(max_length=64, unique=True, default=new_portal_token)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -212,6 +224,10 @@ class Complaint(models.Model):
             models.Index(
                 fields=["external_ref"], condition=~Q(external_ref=""), name="cmp_external_ref"
             ),
+            # The analysis reads periods of these instants (kesu.analysis); closed_at has its
+            # index from migration 0002.
+            models.Index(fields=["first_response_at"], name="cmp_first_response_at"),
+            models.Index(fields=["resolution_at"], name="cmp_resolution_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -307,6 +323,8 @@ class Milestone(models.Model):
                 name="ms_open_warn",
                 condition=Q(status="open", warned_at__isnull=True),
             ),
+            # Timeliness counts the deadlines due in a period, whatever their status.
+            models.Index(fields=["due_at"], name="ms_due"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["round", "kind"], name="milestone_unique_per_round"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from kesu.complaints.models import Complaint, HandlingRound, Milestone, MilestoneStatus
+from kesu.complaints.services import durations
 from kesu.policy.schema import PolicyDoc
 from kesu.workcal.calendar import cached_official_calendar, clock_for
 
@@ -90,7 +91,9 @@ def running(complaint: Complaint, kinds: list[str] | None = None):
 
 
 def meet(complaint: Complaint, policy: PolicyDoc, kinds: list[str], *, at: datetime) -> list[str]:
-    """Mark running milestones of these kinds met at ``at``; a late one keeps its breach."""
+    """Mark running milestones of these kinds met at ``at``; a late one keeps its breach.
+    The first response and resolution times are recorded here too (``durations``)."""
+    durations.record_measures(complaint, policy, kinds, at=at)
     met = []
     for ms in running(complaint, kinds):
         if ms.status == MilestoneStatus.PAUSED:
