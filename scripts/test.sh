@@ -3,6 +3,7 @@
 # to run it on PostgreSQL). Extra arguments go to pytest.
 source "$(dirname "$0")/ensure-uv.sh"
 source scripts/ensure-browser.sh
+source scripts/ensure-pdf.sh
 source scripts/ensure-dovecot.sh
 set +e
 python3 -m uv run --frozen pytest "$@"

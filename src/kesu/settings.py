@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "kesu.console",
     "kesu.portal",
     "kesu.mailin",
+    "kesu.analysis",
+    "kesu.reports",
+    "kesu.improvement",
 ]
 
 MIDDLEWARE = [

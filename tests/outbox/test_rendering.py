@@ -30,6 +30,10 @@ REQUIRED_EVENTS = [
     "extension.decided",
     "task.assigned",
     "batch.alert",
+    "improvement.assigned",
+    "improvement.warning",
+    "improvement.overdue",
+    "improvement.check_due",
 ]
 
 

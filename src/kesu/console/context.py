@@ -18,6 +18,7 @@ from django.utils.functional import Promise, SimpleLazyObject
 from kesu.complaints.access import may_import
 from kesu.complaints.queues import PolicyRules, Queue, policy_rules, queue_counts, queues_for
 from kesu.outbox.inbox import unread_count
+from kesu.reports.scope import may_read_reports
 from kesu.web.access import is_staff_user
 
 
@@ -71,4 +72,5 @@ def console_queues(request: HttpRequest) -> dict[str, Any]:
         "console_queues": SimpleLazyObject(lambda: board(request).nav),
         "console_may_import": SimpleLazyObject(lambda: may_import(user)),
         "console_unread": SimpleLazyObject(lambda: unread_count(user)),
+        "console_may_analyse": SimpleLazyObject(lambda: may_read_reports(user)),
     }

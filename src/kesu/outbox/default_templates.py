@@ -8,7 +8,9 @@ Placeholders in use: ``{number}`` complaint number, ``{customer}`` customer name
 due time, ``{new_deadline}``, ``{link}`` private portal link (customers) or console link (staff),
 ``{level}`` the level's name (``{level_code}`` its code), ``{category}`` (``{category_code}``),
 ``{milestone}``, ``{reason}``, ``{recourse}``, ``{department}``, ``{handler}``, ``{amount}``,
-``{batch}``, ``{decision}``, ``{solution}``, ``{task}``, ``{target_number}``.
+``{batch}``, ``{decision}``, ``{solution}``, ``{task}``, ``{target_number}``; the monthly
+report: ``{month}``, ``{pdf_link}``, ``{xlsx_link}``; improvement actions: ``{action}`` (CA-00012),
+``{title}``, ``{owner}``, ``{before}`` / ``{after}`` (complaints in scope before and after).
 """
 
 from __future__ import annotations
@@ -445,6 +447,91 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
             "You are responsible for an emergency measure on batch {batch}: {task}\n"
             "Due: {deadline}\n"
             "Complaint: {number} ({customer})\n{link}"
+        ),
+    },
+    # ---- management: the monthly report (kesu.reports.jobs) -----------------------------------
+    ("report.monthly", ZH): {
+        "subject": "《月度客户服务分析报告》{month}",
+        "body": (
+            "您好：\n\n"
+            "{month} 的月度客户服务分析报告已生成。\n\n"
+            "在线查看：{link}\n"
+            "下载 PDF：{pdf_link}\n"
+            "下载 Excel：{xlsx_link}\n\n"
+            "（本邮件由系统自动发送。）"
+        ),
+    },
+    ("report.monthly", EN): {
+        "subject": "Monthly customer service analysis report {month}",
+        "body": (
+            "Hello,\n\n"
+            "The monthly customer service analysis report for {month} is ready.\n\n"
+            "Read it online: {link}\n"
+            "Download the PDF: {pdf_link}\n"
+            "Download the Excel workbook: {xlsx_link}\n\n"
+            "(Sent automatically.)"
+        ),
+    },
+    # ---- staff: improvement actions (kesu.improvement) -------------------------------------
+    ("improvement.assigned", ZH): {
+        "subject": "改进措施 {action}：{title}",
+        "body": (
+            "{owner}，您好：\n\n"
+            "您被指定为改进措施 {action}（{title}）的负责人，责任部门：{department}。\n"
+            "完成期限：{deadline}。完成后请登记实施证据。\n{link}"
+        ),
+    },
+    ("improvement.assigned", EN): {
+        "subject": "Improvement action {action}: {title}",
+        "body": (
+            "Hello {owner},\n\n"
+            "You are the owner of improvement action {action} ({title}), department: "
+            "{department}.\nDue: {deadline}. Record the evidence when it is done.\n{link}"
+        ),
+    },
+    ("improvement.warning", ZH): {
+        "subject": "改进措施 {action} 即将到期",
+        "body": (
+            "{owner}，您好：\n\n"
+            "改进措施 {action}（{title}）将于 {deadline} 到期，请尽快完成并登记实施证据。\n{link}"
+        ),
+    },
+    ("improvement.warning", EN): {
+        "subject": "Improvement action {action} is nearly due",
+        "body": (
+            "Hello {owner},\n\n"
+            "Improvement action {action} ({title}) is due on {deadline}. Please complete it "
+            "and record the evidence.\n{link}"
+        ),
+    },
+    ("improvement.overdue", ZH): {
+        "subject": "改进措施 {action} 已超时",
+        "body": (
+            "改进措施 {action}（{title}）已超过完成期限 {deadline}，仍未完成。\n"
+            "负责人：{owner}，责任部门：{department}。请督促落实。\n{link}"
+        ),
+    },
+    ("improvement.overdue", EN): {
+        "subject": "Improvement action {action} is overdue",
+        "body": (
+            "Improvement action {action} ({title}) was due on {deadline} and is not done.\n"
+            "Owner: {owner}, department: {department}. Please follow it up.\n{link}"
+        ),
+    },
+    ("improvement.check_due", ZH): {
+        "subject": "待验证效果：改进措施 {action}",
+        "body": (
+            "改进措施 {action}（{title}）已到效果验证时间。\n"
+            "同类投诉：措施前 {before} 起，完成后 {after} 起。"
+            "请确认措施是否有效并填写验证意见。\n{link}"
+        ),
+    },
+    ("improvement.check_due", EN): {
+        "subject": "Effectiveness check due: improvement action {action}",
+        "body": (
+            "The effectiveness check of improvement action {action} ({title}) is due.\n"
+            "Complaints in scope: {before} before the action, {after} after it was done. "
+            "Please confirm whether it was effective, with a note.\n{link}"
         ),
     },
 }

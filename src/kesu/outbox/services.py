@@ -251,7 +251,22 @@ def _send_email(message: OutboxMessage, subject: str, body: str) -> None:
             "Auto-Submitted": "auto-generated",
         },
     )
+    _attach(email, message.context)
     email.send(fail_silently=False)
+
+
+def _attach(email: EmailMessage, context: Any) -> None:
+    """Files named by the context's ``attachments`` (``[{"path", "name", "type"}]``, paths in
+    the default storage) are read at send time, so the row stays small. A file gone since is
+    left out: the message still carries its links."""
+    from django.core.files.storage import default_storage
+
+    for item in (context or {}).get("attachments") or ():
+        try:
+            with default_storage.open(item["path"], "rb") as handle:
+                email.attach(item["name"], handle.read(), item.get("type"))
+        except (OSError, KeyError, TypeError):
+            log_event(logging.WARNING, "outbox.attachment_missing", item=str(item)[:200])
 
 
 def _send_sms(message: OutboxMessage, body: str) -> None:

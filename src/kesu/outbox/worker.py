@@ -39,6 +39,10 @@ DEFAULT_JOBS: list[tuple[str, float | str]] = [
     ("kesu.complaints.services.sweep.sweep_deadlines", 60),
     # Email intake; returns at once when no mailbox is configured (docs/email-intake.md).
     ("kesu.mailin.poll.poll_mailboxes", 60),
+    # Overdue improvement actions and effectiveness checks falling due (docs/improvement.md).
+    ("kesu.improvement.sweep.sweep_actions", 300),
+    # Last month's report to management (docs/reports.md).
+    ("kesu.reports.jobs.monthly_report", "monthly 1 08:00"),
 ]
 
 Job = Callable[..., Any]

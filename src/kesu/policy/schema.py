@@ -245,6 +245,12 @@ class Notifications(Strict):
         return events
 
 
+class Improvement(Strict):
+    # Days after an improvement action is done before its effectiveness is checked: complaints
+    # of its root cause in this many days after, against as many days before (docs/improvement.md).
+    check_after_days: int = Field(default=30, ge=1, le=366)
+
+
 class Targets(Strict):
     satisfaction: float = Field(default=0.9, ge=0, le=1)
     first_reply_hours: float | None = None
@@ -287,6 +293,7 @@ class PolicyDoc(Strict):
     batch_alert: BatchAlert = Field(default_factory=BatchAlert)
     notifications: Notifications = Field(default_factory=Notifications)
     targets: Targets = Field(default_factory=Targets)
+    improvement: Improvement = Field(default_factory=Improvement)
     rejection_recourse: str = "您可向全国12315平台或当地消费者协会反映。"
     root_causes: list[Named] = Field(min_length=1)
 
