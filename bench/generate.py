@@ -200,7 +200,7 @@ def generate(args: argparse.Namespace) -> dict[str, float]:
                 (name, company, phone, email, created_at, language, user_id, account_id)
             SELECT {surname} || {given},
                    CASE WHEN random() < 0.6 THEN {company} ELSE '' END,
-                   '13' || lpad((g * 7919 %% 1000000000)::text, 9, '0'),
+                   '13' || lpad((g::bigint * 7919 %% 1000000000)::text, 9, '0'),
                    'c' || g || '@example.cn', %s, 'zh-hans', NULL, NULL
             FROM generate_series(1, %s) g
             """,
@@ -354,8 +354,8 @@ def _complaints_sql(
         ({sql_array(cat_codes)})[ci], level = '{top}', '[]'::jsonb,
         ({sql_array(cat_names)})[ci] || '：' || left(opening, 40),
         opening || '，' || middle || demand, demand, NULL,
-        'SO' || lpad((g * 37 %% 100000000)::text, 8, '0'),
-        'YT' || lpad((g * 53 %% 1000000000)::text, 10, '0'),
+        'SO' || lpad((g::bigint * 37 %% 100000000)::text, 8, '0'),
+        'YT' || lpad((g::bigint * 53 %% 1000000000)::text, 10, '0'),
         '', '', '', '', '', '', NULL, '', '',
         CASE WHEN state = 'closed' THEN {pick(sql_array(causes))} ELSE '' END,
         '', 1, CASE WHEN random() < 0.03 THEN 1 ELSE 0 END, random() < 0.05,

@@ -143,7 +143,7 @@ def _demo_usernames() -> list[str]:
     return names
 
 
-def _user(username: str, role: str, name: str, dept: Department | None, **extra) -> User:
+def make_user(username: str, role: str, name: str, dept: Department | None, **extra) -> User:
     user, created = User.objects.get_or_create(
         username=username,
         defaults={
@@ -160,7 +160,7 @@ def _user(username: str, role: str, name: str, dept: Department | None, **extra)
     return user
 
 
-def _story(category_name: str) -> tuple[str, str]:
+def story(category_name: str) -> tuple[str, str]:
     for key, text, demand in STORIES:
         if key in category_name:
             return text, demand
@@ -178,23 +178,23 @@ class DemoBuilder:
     def people(self) -> None:
         names = iter(STAFF_NAMES)
         cs = Department.objects.filter(is_customer_service=True).first()
-        self.admin = _user(
+        self.admin = make_user(
             "admin", Role.ADMIN, "系统管理员", None, is_staff=True, is_superuser=True
         )
-        self.agent1 = _user("agent1", Role.AGENT, next(names), cs)
-        self.agent2 = _user("agent2", Role.AGENT, next(names), cs)
-        self.executive = _user("exec1", Role.EXECUTIVE, "王总", None)
-        self.quality = _user("quality1", Role.QUALITY, "赵质检", None)
+        self.agent1 = make_user("agent1", Role.AGENT, next(names), cs)
+        self.agent2 = make_user("agent2", Role.AGENT, next(names), cs)
+        self.executive = make_user("exec1", Role.EXECUTIVE, "王总", None)
+        self.quality = make_user("quality1", Role.QUALITY, "赵质检", None)
         self.handlers: dict[str, User] = {}
         self.managers: dict[str, User] = {}
         for dept in Department.objects.order_by("code"):
-            self.handlers[dept.code] = _user(
+            self.handlers[dept.code] = make_user(
                 f"handler_{dept.code}", Role.HANDLER, next(names, f"处理人{dept.code}"), dept
             )
-            self.managers[dept.code] = _user(
+            self.managers[dept.code] = make_user(
                 f"manager_{dept.code}", Role.MANAGER, f"{dept.name}经理", dept
             )
-        customer_user = _user("customer1", Role.CUSTOMER, CUSTOMERS[0][0], None)
+        customer_user = make_user("customer1", Role.CUSTOMER, CUSTOMERS[0][0], None)
         account = CustomerAccount.objects.get_or_create(
             code="HC001",
             defaults={
@@ -221,7 +221,7 @@ class DemoBuilder:
 
     def _handler_for(self, dept: Department) -> User:
         if dept.code not in self.handlers:
-            self.handlers[dept.code] = _user(
+            self.handlers[dept.code] = make_user(
                 f"handler_{dept.code}", Role.HANDLER, f"{dept.name}专员", dept
             )
         return self.handlers[dept.code]
@@ -241,7 +241,7 @@ class DemoBuilder:
         name, company, phone, email = CUSTOMERS[
             customer if customer is not None else self.rng.randrange(len(CUSTOMERS))
         ]
-        text, demand = _story(cat.name)
+        text, demand = story(cat.name)
         channels = [c for c in self.policy.channels if not c.startswith("platform")]
         data = NewComplaint(
             customer_name=name,
@@ -461,7 +461,18 @@ class DemoBuilder:
 
 @transaction.atomic
 def build_demo(*, now: datetime | None = None) -> list[Complaint]:
-    policy = active_policy().doc
-    builder = DemoBuilder(policy, now=now or timezone.now())
+    """People; six months of handled complaints with business volume, improvement actions and
+    audits; then the recent cases in every state. Returns the complaints made."""
+    # These modules build on this one's people and steps.
+    from kesu.demo.history import HistoryBuilder
+    from kesu.demo.quality import QualityBuilder, enter_volume, retire_outbox
+
+    started = timezone.now()
+    builder = DemoBuilder(active_policy().doc, now=now or started)
     builder.people()
-    return builder.build()
+    history = HistoryBuilder(builder)
+    past = history.build()
+    QualityBuilder(builder, past).build(history.months[0])
+    enter_volume(history.months, builder.executive, random.Random(17))
+    retire_outbox(since=started, now=timezone.now())
+    return past + builder.build()
