@@ -132,3 +132,46 @@ def test_monthly_job_runs_once_per_month_across_workers_and_not_at_first_sight()
 def test_a_bad_schedule_stops_the_worker_at_start():
     with pytest.raises(ScheduleError):
         JobRunner([(f"{THIS}.monthly_job", "monthly 31 08:00")], "a")
+
+
+failures = {"left": 0}
+
+
+def flaky_monthly_job(*, now: dt.datetime) -> None:
+    if failures["left"] > 0:
+        failures["left"] -= 1
+        raise RuntimeError("the mail server is down")
+    runs.append(now)
+
+
+@pytest.mark.django_db
+def test_a_failed_calendar_job_is_tried_again_after_a_pause_not_next_month(settings):
+    settings.KESU_WORKER_JOB_RETRY_SECONDS = 300
+    name = f"{THIS}.flaky_monthly_job"
+    worker = JobRunner([(name, "monthly 1 08:00")], "a")
+    assert worker.run_due(sh("2026-11-15 10:00")) == []  # first sight: waits for the 1st
+    failures["left"] = 2
+    assert worker.run_due(sh("2026-12-01 08:00")) == [name]  # fails
+    lease = WorkerLease.objects.get(name=name)
+    assert lease.last_run_at == sh("2026-11-15 10:00")  # the fire is still to be served
+    assert lease.lease_until == sh("2026-12-01 08:05")  # … after the pause
+    assert worker.run_due(sh("2026-12-01 08:04")) == []  # pausing
+    assert worker.run_due(sh("2026-12-01 08:05")) == [name]  # fails again
+    assert worker.run_due(sh("2026-12-01 08:10")) == [name]  # served
+    assert runs == [sh("2026-12-01 08:10")]
+    # Nothing more until January.
+    assert worker.run_due(sh("2026-12-20 08:00")) == []
+    assert worker.run_due(sh("2027-01-01 08:00")) == [name]
+    assert runs == [sh("2026-12-01 08:10"), sh("2027-01-01 08:00")]
+
+
+@pytest.mark.django_db
+def test_a_failed_interval_job_simply_waits_for_its_next_interval():
+    failures["left"] = 1
+    name = f"{THIS}.flaky_monthly_job"
+    worker = JobRunner([(name, 60)], "a")
+    t0 = sh("2026-12-01 02:30")
+    assert worker.run_due(t0) == [name]  # fails
+    assert worker.run_due(t0 + dt.timedelta(seconds=59)) == []
+    assert worker.run_due(t0 + dt.timedelta(seconds=60)) == [name]
+    assert runs == [t0 + dt.timedelta(seconds=60)]

@@ -65,6 +65,13 @@ def _ensure_lease_rows(schedules: dict[str, Schedule], now: dt.datetime) -> None
     WorkerLease.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """A job's lease taken; ``previous_run_at`` is put back if a calendar job fails."""
+
+    previous_run_at: dt.datetime | None
+
+
 def claim_job(
     *,
     name: str,
@@ -72,9 +79,9 @@ def claim_job(
     interval: float | Schedule,
     now: dt.datetime,
     lease_seconds: float,
-) -> bool:
+) -> Claim | None:
     """Take the job's lease if it is free and due by its schedule (``interval``: seconds from
-    start to start, or a calendar schedule from ``kesu.outbox.schedule``).
+    start to start, or a calendar schedule from ``kesu.outbox.schedule``); None if not.
 
     ``last_run_at`` is set at the claim, so the other workers see the job as not due even after
     the lease is released.
@@ -86,21 +93,32 @@ def claim_job(
         with transaction.atomic():
             row = WorkerLease.objects.select_for_update(skip_locked=True).filter(name=name).first()
             if row is None or not row.is_due(now, allowed):
-                return False  # locked by a worker claiming it right now, or not due
+                return None  # locked by a worker claiming it right now, or not due
+            claim = Claim(previous_run_at=row.last_run_at)
             row.leased_by, row.lease_until, row.last_run_at = worker_id, lease_until, now
             row.save(update_fields=["leased_by", "lease_until", "last_run_at"])
-            return True
-    # One UPDATE whose WHERE re-checks "free and due": only one writer can win it.
+            return claim
+    # One UPDATE whose WHERE re-checks "free and due": only one writer can win it. The value
+    # read before is the one the winner replaced (a loser's UPDATE matches no row).
+    previous = WorkerLease.objects.filter(name=name).values_list("last_run_at", flat=True).first()
     free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
     due = Q(last_run_at__isnull=True) | Q(last_run_at__lte=allowed)
     updated = WorkerLease.objects.filter(free, due, name=name).update(
         leased_by=worker_id, lease_until=lease_until, last_run_at=now
     )
-    return bool(updated)
+    return Claim(previous_run_at=previous) if updated else None
 
 
-def release_job(*, name: str, worker_id: str) -> None:
-    WorkerLease.objects.filter(name=name, leased_by=worker_id).update(lease_until=None)
+def release_job(
+    *, name: str, worker_id: str, retry: tuple[dt.datetime | None, dt.datetime] | None = None
+) -> None:
+    """Give the lease back. ``retry`` = (previous run, not before): a failed calendar job gets
+    its fire time back and is tried again after a pause, instead of waiting for the next fire
+    (a monthly report that failed on the 1st would otherwise wait a month)."""
+    fields: dict[str, Any] = {"lease_until": None}
+    if retry is not None:
+        fields = {"last_run_at": retry[0], "lease_until": retry[1]}
+    WorkerLease.objects.filter(name=name, leased_by=worker_id).update(**fields)
 
 
 def _loggable(result: Any) -> Any:
@@ -145,20 +163,25 @@ class JobRunner:
                 continue
             # The lease outlives a normal run (at least one interval) so a slow job is not
             # started again elsewhere; it only matters after a crash, when it delays the rerun.
-            if not claim_job(
+            claim = claim_job(
                 name=path,
                 worker_id=self.worker_id,
                 interval=schedule,
                 now=now,
                 lease_seconds=max(base_lease, schedule.lease_floor),
-            ):
+            )
+            if claim is None:
                 continue
             started = timezone.now()
+            retry = None
             try:
                 result = func(now=now)
             except Exception as exc:
                 logging.getLogger("kesu.worker").exception("job %s failed", path)
                 log_event(logging.ERROR, "worker.job_failed", job=path, error=repr(exc))
+                if isinstance(schedule, At):
+                    pause = float(getattr(settings, "KESU_WORKER_JOB_RETRY_SECONDS", 300))
+                    retry = (claim.previous_run_at, now + dt.timedelta(seconds=pause))
             else:
                 log_event(
                     logging.INFO,
@@ -169,7 +192,7 @@ class JobRunner:
                     result=_loggable(result),
                 )
             finally:
-                release_job(name=path, worker_id=self.worker_id)
+                release_job(name=path, worker_id=self.worker_id, retry=retry)
             ran.append(path)
         return ran
 
