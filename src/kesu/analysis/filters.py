@@ -47,6 +47,24 @@ class Filters:
                 conditions[prefix + name] = value
         return Q(**conditions)
 
+    def key(self) -> str:
+        """A canonical text of the filters ('' for none, 'department:3', 'channel:web,level:major'
+        …): the key of the monthly snapshots (``kesu.analysis.snapshots``)."""
+        parts = [
+            f"{name}:{value}"
+            for name, value in (
+                ("account", self.account_id),
+                ("category", self.category),
+                ("channel", self.channel),
+                ("customer", self.customer_id),
+                ("department", self.department_id),
+                ("handler", self.handler_id),
+                ("level", self.level),
+            )
+            if value is not None
+        ]
+        return ",".join(parts)
+
     def with_department(self, department: Department) -> Filters:
         given = {**self.given, "department": department.code}
         return Filters(

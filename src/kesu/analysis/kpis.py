@@ -1,10 +1,12 @@
 """The KPIs of SPEC §7 for any period and filter, computed by the database.
 
 :func:`kpi_summary` answers in a fixed number of queries (seven, whatever the number of
-complaints): one aggregate over complaints, one over deadlines grouped by kind, one over
-ratings, one for the business volume, one per measured time (percentiles), and the policy.
-The counting functions take an optional ``group`` (an expression over the counted rows) so the
-monthly report gets the same figures per month, department or handler in one query each.
+complaints): one over complaints (those received and those closed in the period, two index
+range scans joined by ``UNION ALL``), one over deadlines grouped by kind, one over ratings, one
+for the business volume, one per measured time (percentiles), and the policy.
+The counting functions take an optional ``group`` (an expression over the counted rows, or a
+tuple of them) so the monthly report gets the same figures per month, department or handler
+in one query each.
 Definitions: :mod:`kesu.analysis.rules` and docs/analysis.md.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +33,7 @@ from kesu.analysis.report_data import (
 )
 from kesu.analysis.volume import period_volume
 from kesu.complaints.models import Callback, Complaint, Milestone
+from kesu.complaints.states import State
 from kesu.policy.schema import PolicyDoc
 
 HOUR = 3600.0
@@ -53,13 +56,63 @@ def milestone_labels(policy: PolicyDoc, language: str | None) -> dict[str, str]:
     return labels
 
 
-def _grouped(qs: QuerySet, group: Any, aggregates: dict[str, Any]) -> dict[Any, dict]:
-    """``aggregates`` over ``qs``, per value of ``group`` (an expression), or under the key
-    None for the whole set."""
+def _group_exprs(group: Any) -> list[Any]:
+    """``group``: None, one expression, or a tuple of expressions (a composite key)."""
     if group is None:
+        return []
+    return list(group) if isinstance(group, tuple) else [group]
+
+
+def _key(row: dict[str, Any], n: int, composite: bool) -> Any:
+    values = tuple(row.pop(f"_g{i}") for i in range(n))
+    return values if composite else (values[0] if values else None)
+
+
+def grouped(qs: QuerySet, group: Any, aggregates: dict[str, Any]) -> dict[Any, dict]:
+    """``aggregates`` over ``qs``, per value of ``group`` (an expression, or a tuple of them
+    for a composite key), or under the key None for the whole set."""
+    exprs = _group_exprs(group)
+    if not exprs:
         return {None: qs.aggregate(**aggregates)}
-    rows = qs.order_by().annotate(_group=group).values("_group").annotate(**aggregates)
-    return {row.pop("_group"): row for row in rows}
+    names = {f"_g{i}": e for i, e in enumerate(exprs)}
+    rows = qs.order_by().annotate(**names).values(*names).annotate(**aggregates)
+    composite = isinstance(group, tuple)
+    return {_key(row, len(exprs), composite): row for row in rows}
+
+
+def union_grouped(
+    parts: list[tuple[QuerySet, Any, dict[str, Any]]], names: list[str]
+) -> dict[Any, dict[str, int]]:
+    """Several single-range aggregates in one query (``UNION ALL``), summed per group key.
+
+    Each part is (queryset, group, aggregates): its own rows (each filtered on one indexed
+    range, so each is an index scan, where one query with an OR of two ranges is a sequential
+    scan), its own grouping expression(s) (all parts the same shape) and its counts, a subset
+    of ``names``; the counts a part lacks are 0."""
+    zero = Value(0, output_field=IntegerField())
+    querysets = []
+    composite, n = False, 0
+    for qs, group, aggregates in parts:
+        exprs = _group_exprs(group)
+        composite, n = isinstance(group, tuple), len(exprs)
+        # Without a group, a constant column: one aggregate row, no GROUP BY.
+        keys = {f"_g{i}": e for i, e in enumerate(exprs)} or {"_g0": zero}
+        full = {name: aggregates.get(name, zero) for name in names}
+        querysets.append(qs.order_by().annotate(**keys).values(*keys).annotate(**full))
+    combined = querysets[0].union(*querysets[1:], all=True)
+    totals: dict[Any, dict[str, int]] = {}
+    for row in combined:
+        if n == 0:
+            row.pop("_g0")
+            key = None
+        else:
+            key = _key(row, n, composite)
+        into = totals.setdefault(key, dict.fromkeys(names, 0))
+        for name in names:
+            into[name] += row[name] or 0
+    if n == 0 and None not in totals:
+        totals[None] = dict.fromkeys(names, 0)
+    return totals
 
 
 # --- complaints ---------------------------------------------------------------------------------
@@ -71,23 +124,48 @@ class ComplaintCounts:
     repeats: int = 0
     closed: int = 0
     reopened: int = 0  # of the closed
+    rejected: int = 0  # received in the period and rejected: not counted in ``received``
+    merged: int = 0  # received in the period and merged into another: not counted either
+
+
+COMPLAINT_COUNTS = ["received", "repeats", "rejected", "merged", "closed", "reopened"]
 
 
 def complaint_counts(
-    period: Period, filters: Filters = NO_FILTERS, *, group: Any = None
+    period: Period,
+    filters: Filters = NO_FILTERS,
+    *,
+    group: Any = None,
+    closed_group: Any = None,
 ) -> dict[Any, ComplaintCounts]:
-    """Received, repeats, closed and closed-after-a-reopen in one aggregate query."""
-    got, done = rules.received(period), rules.closed(period)
-    qs = Complaint.objects.filter(filters.q()).filter(got | done)
-    rows = _grouped(
-        qs,
-        group,
-        {
-            "received": Count("pk", filter=got),
-            "repeats": Count("pk", filter=got & rules.repeat()),
-            "closed": Count("pk", filter=done),
-            "reopened": Count("pk", filter=done & rules.reopened()),
-        },
+    """Received (and rejected, merged apart), repeats, closed and closed-after-a-reopen in one
+    query: the complaints received in the period (the ``received_at`` index) and those closed
+    in it (the ``closed_at`` index), as two aggregates joined by ``UNION ALL``.
+    ``closed_group``, when given, groups the closed ones (by default ``group`` groups both;
+    the trend groups each by the month of its own instant)."""
+    base = Complaint.objects.filter(filters.q())
+    counted = ~Q(state__in=rules.NOT_COUNTED)
+    got = base.filter(rules.in_period("received_at", period))
+    done = base.filter(rules.closed(period))
+    rows = union_grouped(
+        [
+            (
+                got,
+                group,
+                {
+                    "received": Count("pk", filter=counted),
+                    "repeats": Count("pk", filter=counted & rules.repeat()),
+                    "rejected": Count("pk", filter=Q(state=State.REJECTED)),
+                    "merged": Count("pk", filter=Q(state=State.MERGED)),
+                },
+            ),
+            (
+                done,
+                group if closed_group is None else closed_group,
+                {"closed": Count("pk"), "reopened": Count("pk", filter=rules.reopened())},
+            ),
+        ],
+        COMPLAINT_COUNTS,
     )
     return {key: ComplaintCounts(**row) for key, row in rows.items()}
 
@@ -138,7 +216,7 @@ def deadline_counts(
     """The deadlines due in the period, kept / missed / not decided yet, in one query."""
     on_time, missed = rules.MET_ON_TIME, rules.missed(now)
     qs = Milestone.objects.filter(filters.q("complaint__")).filter(rules.milestone_due(period))
-    rows = _grouped(
+    rows = grouped(
         qs,
         group,
         {
@@ -156,7 +234,7 @@ def breach_counts(
     period: Period, filters: Filters = NO_FILTERS, *, group: Any = None
 ) -> dict[Any, int]:
     qs = Milestone.objects.filter(filters.q("complaint__")).filter(rules.breached_in(period))
-    return {k: row["n"] for k, row in _grouped(qs, group, {"n": Count("pk")}).items()}
+    return {k: row["n"] for k, row in grouped(qs, group, {"n": Count("pk")}).items()}
 
 
 # --- ratings ------------------------------------------------------------------------------------
@@ -181,7 +259,7 @@ def rating_counts(
     period: Period, filters: Filters = NO_FILTERS, *, min_rating: int, group: Any = None
 ) -> dict[Any, RatingCounts]:
     qs = Callback.objects.filter(filters.q("complaint__")).filter(rules.rated(period))
-    rows = _grouped(
+    rows = grouped(
         qs,
         group,
         {
@@ -236,12 +314,16 @@ def kpi_summary(
     now: datetime | None = None,
     policy: PolicyDoc | None = None,
     language: str | None = None,
+    counts: ComplaintCounts | None = None,
 ) -> KpiSummary:
-    """Every KPI of SPEC §7 for ``period`` and ``filters``, against the policy's targets."""
+    """Every KPI of SPEC §7 for ``period`` and ``filters``, against the policy's targets.
+    ``counts``: the period's :func:`complaint_counts` when the caller has them already (the
+    monthly report), so they are not counted twice."""
     now = now or timezone.now()
     policy = policy or active_doc()
     labels = milestone_labels(policy, language)
-    counts = complaint_counts(period, filters)[None]
+    if counts is None:
+        counts = complaint_counts(period, filters)[None]
     by_kind = deadline_counts(period, filters, now=now, group=_kind())
     overall = DeadlineCounts()
     for row in by_kind.values():

@@ -53,3 +53,50 @@ class BusinessVolume(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.kind} {self.volume}"
+
+
+class MonthlySnapshot(models.Model):
+    """The trend figures of one ended calendar month for one set of filters, stored so the
+    monthly report's 12-month trend reads them instead of scanning a year of complaints
+    (``kesu.analysis.snapshots``; freshness rule in docs/analysis.md). Each figure is the one
+    the live computation gives (``kesu.analysis.kpis``): the counts behind received, closed,
+    timeliness and satisfaction."""
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    filters_key = models.CharField(
+        _("filters"),
+        max_length=200,
+        blank=True,
+        help_text=_("'' for the whole company, 'department:<id>' … (Filters.key())."),
+    )
+    computed_at = models.DateTimeField(_("computed at"))
+    received = models.PositiveIntegerField(default=0)
+    repeats = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    deadlines_on_time = models.PositiveIntegerField(default=0)
+    deadlines_missed = models.PositiveIntegerField(default=0)
+    deadlines_pending = models.PositiveIntegerField(default=0)
+    deadlines_extended_on_time = models.PositiveIntegerField(default=0)
+    deadlines_extended_missed = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    # The policy's callback.satisfied_min_rating the two counts below were made with.
+    min_rating = models.PositiveSmallIntegerField(default=0)
+    satisfied_outcome = models.PositiveIntegerField(default=0)
+    satisfied_process = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["month", "filters_key"]
+        verbose_name = _("monthly snapshot")
+        verbose_name_plural = _("monthly snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "filters_key"], name="snapshot_unique_month_filters"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="snapshot_month_is_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} [{self.filters_key}] {self.received}"

@@ -8,11 +8,12 @@ improvement actions and audits come from the apps registered in :mod:`kesu.analy
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Case, Count, F, Q, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from kesu.analysis.filters import NO_FILTERS, Filters
 from kesu.analysis.findings import findings_for
 from kesu.analysis.kpis import (
     NO_DURATION,
+    ComplaintCounts,
     DeadlineCounts,
     RatingCounts,
     active_doc,
@@ -29,14 +31,17 @@ from kesu.analysis.kpis import (
     complaint_counts,
     deadline_counts,
     duration_stats,
+    grouped,
     kpi_summary,
     localized,
     milestone_labels,
     rating_counts,
+    union_grouped,
 )
 from kesu.analysis.periods import Period
 from kesu.analysis.report_data import (
     BreakdownRow,
+    KpiSummary,
     MonthlyReport,
     OverdueRow,
     OverdueSection,
@@ -48,11 +53,11 @@ from kesu.analysis.report_data import (
     TrendPoint,
 )
 from kesu.analysis.sections import SectionContext, run_section_builders
+from kesu.analysis.snapshots import month_figures
 from kesu.complaints.models import Channel, Complaint, ComplaintLink, LinkKind, Milestone
 from kesu.complaints.models import MilestoneStatus as MS
 from kesu.complaints.states import State
 from kesu.policy.schema import PolicyDoc
-from kesu.workcal.arithmetic import SHANGHAI
 
 REPORT_LIST_LIMIT = 50
 TOP_CUSTOMERS = 20
@@ -79,10 +84,12 @@ def build_monthly_report(
 def _build(
     period: Period, filters: Filters, now: datetime, language: str, policy: PolicyDoc
 ) -> MonthlyReport:
-    kpis = kpi_summary(period, filters, now=now, policy=policy, language=language)
-    trend = _trend(period, filters, now, policy)
+    counts = complaint_counts(period, filters)[None]
+    kpis = kpi_summary(period, filters, now=now, policy=policy, language=language, counts=counts)
+    trend = _trend(period, filters, now, policy, kpis)
     previous = trend[-2].received if len(trend) > 1 else 0
     received = kpis.received
+    departments, people = _performance(period, filters, now, policy)
     breakdown = _Breakdowns(period, filters, policy, language, received)
     parts: dict[str, Any] = {
         "month": f"{period.first_day:%Y-%m}",
@@ -92,7 +99,7 @@ def _build(
         "generated_at": timezone.localtime(now),
         "policy_title": localized(policy.title, policy.title_en, language),
         "filters": dict(filters.given),
-        "totals": _totals(period, filters, kpis.received, kpis.closed, previous),
+        "totals": _totals(period, filters, counts, previous),
         "trend": trend,
         "by_category": breakdown.categories(),
         "by_channel": breakdown.channels(),
@@ -104,8 +111,8 @@ def _build(
         "repeats": _repeats(period, filters, policy, language),
         "overdue": _overdue(period, filters, now, policy, language),
         "kpis": kpis,
-        "departments": _performance(period, filters, now, policy, "department"),
-        "people": _performance(period, filters, now, policy, "handler"),
+        "departments": departments,
+        "people": people,
         "findings": [],
     }
     parts["by_stage"] = breakdown.stages(parts["by_category"])
@@ -125,70 +132,65 @@ def _build(
 # --- totals and trend ----------------------------------------------------------------------------
 
 
-def _totals(period: Period, filters: Filters, received: int, closed: int, previous: int) -> Totals:
-    got = rules.in_period("received_at", period)
-    # Open at the month's end: received before it, not closed before it, not merged or
-    # rejected (the time of those is not kept, so they never count as open).
-    open_at_end = (
-        Q(received_at__lt=period.end)
-        & ~Q(state__in=rules.NOT_COUNTED)
-        & ~Q(state=State.CLOSED, closed_at__lt=period.end)
-    )
-    row = Complaint.objects.filter(filters.q()).aggregate(
-        rejected=Count("pk", filter=got & Q(state=State.REJECTED)),
-        merged=Count("pk", filter=got & Q(state=State.MERGED)),
-        open_at_end=Count("pk", filter=open_at_end),
-    )
+def _totals(period: Period, filters: Filters, counts: ComplaintCounts, previous: int) -> Totals:
+    """Received, closed, rejected and merged are the period's complaint counts (those of the
+    KPIs); open at the month's end takes one more query."""
+    received = counts.received
     change = (received - previous) / previous if previous else None
     return Totals(
         received=received,
-        closed=closed,
-        open_at_end=row["open_at_end"],
-        rejected=row["rejected"],
-        merged=row["merged"],
+        closed=counts.closed,
+        open_at_end=_open_at_end(period, filters),
+        rejected=counts.rejected,
+        merged=counts.merged,
         previous_received=previous,
         received_change=change,
     )
 
 
-def _month_key(value: Any) -> str:
-    if isinstance(value, datetime):
-        value = value.astimezone(SHANGHAI) if timezone.is_aware(value) else value
-    return f"{value:%Y-%m}"
+def _open_at_end(period: Period, filters: Filters) -> int:
+    """Open at the month's end: received before it, not closed before it, not merged or
+    rejected (the time of those is not kept, so they never count as open). That is: open now
+    (the ``state`` index), or closed after the month's end (the ``closed_at`` index) — two
+    counts in one ``UNION ALL`` query instead of a scan of every complaint ever received."""
+    base = Complaint.objects.filter(filters.q()).filter(received_at__lt=period.end)
+    still_open = base.filter(state__in=sorted(State.open_states()))
+    closed_after = base.filter(state=State.CLOSED, closed_at__gte=period.end)
+    rows = union_grouped(
+        [(still_open, None, {"n": Count("pk")}), (closed_after, None, {"n": Count("pk")})], ["n"]
+    )
+    return rows[None]["n"]
 
 
-def _by_month(rows: dict[Any, Any]) -> dict[str, Any]:
-    return {_month_key(k): v for k, v in rows.items() if k is not None}
-
-
-def _trend(period: Period, filters: Filters, now: datetime, policy: PolicyDoc) -> list[TrendPoint]:
-    """The last 12 months: four grouped queries."""
+def _trend(
+    period: Period, filters: Filters, now: datetime, policy: PolicyDoc, kpis: KpiSummary
+) -> list[TrendPoint]:
+    """The last 12 months. The 11 before the report's month come from the monthly snapshots
+    (one query; a missing or stale one is computed live and stored: ``snapshots``); the
+    report's month is the KPI summary's."""
     months = period.previous_months(TREND_MONTHS)
-    span = Period(months[0].start, months[-1].end)
-
-    def month(field: str) -> TruncMonth:
-        return TruncMonth(field, tzinfo=SHANGHAI)
-
-    received = _by_month(complaint_counts(span, filters, group=month("received_at")))
-    closed = _by_month(complaint_counts(span, filters, group=month("closed_at")))
-    deadlines = _by_month(deadline_counts(span, filters, now=now, group=month("due_at")))
-    ratings = _by_month(
-        rating_counts(
-            span, filters, min_rating=policy.callback.satisfied_min_rating, group=month("at")
+    figures = month_figures(
+        months[:-1], filters, now=now, min_rating=policy.callback.satisfied_min_rating
+    )
+    points = [
+        TrendPoint(
+            month=f"{m.first_day:%Y-%m}",
+            received=figures[m.first_day].complaints.received,
+            closed=figures[m.first_day].complaints.closed,
+            timeliness=figures[m.first_day].deadlines.ratio().value,
+            satisfaction=figures[m.first_day].ratings.outcome_ratio.value,
+        )
+        for m in months[:-1]
+    ]
+    points.append(
+        TrendPoint(
+            month=f"{period.first_day:%Y-%m}",
+            received=kpis.received,
+            closed=kpis.closed,
+            timeliness=kpis.timeliness.rate,
+            satisfaction=kpis.satisfaction_outcome.value,
         )
     )
-    points = []
-    for m in months:
-        key = f"{m.first_day:%Y-%m}"
-        points.append(
-            TrendPoint(
-                month=key,
-                received=received[key].received if key in received else 0,
-                closed=closed[key].closed if key in closed else 0,
-                timeliness=deadlines.get(key, DeadlineCounts()).ratio().value,
-                satisfaction=ratings.get(key, RatingCounts()).outcome_ratio.value,
-            )
-        )
     return points
 
 
@@ -375,26 +377,45 @@ def _overdue(
 ) -> OverdueSection:
     """Deadlines unmet at the month's end (due before it, or before now for the current
     month) and deadlines breached during the month; a bounded list of both, earliest due
-    first."""
+    first.
+
+    Unmet at the end is two disjoint sets, each read through an index: still running (the
+    partial index of open deadlines) and met after the month's end (``met_at``); the breached
+    ones through ``breached_at``. Counted and listed per set (``UNION``, three bounded lists
+    merged), never with an OR of them, which would scan every deadline."""
     cutoff = min(period.end, now)
-    unmet_at_end = Q(due_at__lt=cutoff) & (
-        Q(status=MS.OPEN) | Q(status=MS.MET, met_at__gte=period.end)
-    )
+    running = Q(status=MS.OPEN, due_at__lt=cutoff)
+    met_after = Q(status=MS.MET, met_at__gte=period.end, due_at__lt=cutoff)
+    unmet_at_end = running | met_after
     breached = rules.breached_in(period)
-    qs = Milestone.objects.filter(filters.q("complaint__")).filter(unmet_at_end | breached)
-    counts = qs.aggregate(
-        open_at_end=Count("complaint", filter=unmet_at_end, distinct=True),
-        breached=Count("pk", filter=breached),
+    base = Milestone.objects.filter(filters.q("complaint__"))
+    open_at_end = (
+        base.filter(running)
+        .order_by()
+        .values("complaint_id")
+        .union(base.filter(met_after).order_by().values("complaint_id"))
+        .count()
     )
+    breached_in_month = base.filter(breached).count()
     labels = milestone_labels(policy, language)
-    rows = list(
-        qs.annotate(_unmet=Case(When(unmet_at_end, then=Value(True)), default=Value(False)))
-        .select_related("complaint", "complaint__department", "complaint__handler")
-        .order_by("due_at", "pk")[:REPORT_LIST_LIMIT]
-    )
+    # Sorted on an expression of due_at, not the column: with ORDER BY due_at LIMIT 50,
+    # PostgreSQL walks the due_at index from the oldest deadline ever recorded and filters
+    # (seconds over millions of deadlines, the matching ones being recent); this way it reads
+    # each part through its own index and keeps the 50 earliest (a top-N sort).
+    earliest_due = Coalesce("due_at", "due_at")
+    found: dict[int, Milestone] = {}
+    for part in (running, met_after, breached):
+        for ms in (
+            base.filter(part)
+            .annotate(_unmet=Case(When(unmet_at_end, then=Value(True)), default=Value(False)))
+            .select_related("complaint", "complaint__department", "complaint__handler")
+            .order_by(earliest_due.asc(), "pk")[:REPORT_LIST_LIMIT]
+        ):
+            found[ms.pk] = ms
+    rows = sorted(found.values(), key=lambda ms: (ms.due_at, ms.pk))[:REPORT_LIST_LIMIT]
     return OverdueSection(
-        open_at_end=counts["open_at_end"],
-        breached_in_month=counts["breached"],
+        open_at_end=open_at_end,
+        breached_in_month=breached_in_month,
         rows=[
             OverdueRow(
                 number=ms.complaint.number,
@@ -415,26 +436,72 @@ def _overdue(
 # --- performance ---------------------------------------------------------------------------------
 
 
+def _plus(a: Any, b: Any) -> Any:
+    """The field-wise sum of two counter dataclasses of one type."""
+    return type(a)(*(getattr(a, f) + getattr(b, f) for f in a.__dataclass_fields__))
+
+
+def _split(rows: dict[Any, Any], side: int) -> dict[Any, Any]:
+    """Rows keyed by (department, handler) summed per department (side 0) or handler (1)."""
+    out: dict[Any, Any] = {}
+    for key, value in rows.items():
+        k = key[side]
+        out[k] = _plus(out[k], value) if k in out else value
+    return out
+
+
 def _performance(
-    period: Period, filters: Filters, now: datetime, policy: PolicyDoc, field: str
-) -> list[PerformanceRow]:
-    """Per department or per handler (``field``): each figure in one grouped query."""
-    related = F(f"complaint__{field}")
-    counts = complaint_counts(period, filters, group=F(field))
+    period: Period, filters: Filters, now: datetime, policy: PolicyDoc
+) -> tuple[list[PerformanceRow], list[PerformanceRow]]:
+    """Per current department and per current handler. Each count is one query grouped by
+    (department, handler) — few rows — summed to departments and to handlers here; only the
+    median resolution time, which does not add up, takes one query per side."""
+    pair = (F("department"), F("handler"))
+    related = (F("complaint__department"), F("complaint__handler"))
+    counts = complaint_counts(period, filters, group=pair)
     handled = {
-        r[field]: r["n"]
-        for r in Complaint.objects.filter(filters.q())
-        .filter(rules.in_period("resolution_at", period))
-        .order_by()
-        .values(field)
-        .annotate(n=Count("pk"))
+        key: _Count(row["n"])
+        for key, row in grouped(
+            Complaint.objects.filter(filters.q()).filter(rules.in_period("resolution_at", period)),
+            pair,
+            {"n": Count("pk")},
+        ).items()
     }
     deadlines = deadline_counts(period, filters, now=now, group=related)
     ratings = rating_counts(
         period, filters, min_rating=policy.callback.satisfied_min_rating, group=related
     )
-    breaches = breach_counts(period, filters, group=related)
-    resolution = duration_stats("resolution", period, filters, group_by=field)
+    breaches = {k: _Count(n) for k, n in breach_counts(period, filters, group=related).items()}
+    sides = []
+    for side, field in enumerate(("department", "handler")):
+        sides.append(
+            _performance_rows(
+                field,
+                _split(counts, side),
+                _split(handled, side),
+                _split(deadlines, side),
+                _split(ratings, side),
+                _split(breaches, side),
+                duration_stats("resolution", period, filters, group_by=field),
+            )
+        )
+    return sides[0], sides[1]
+
+
+@dataclass(frozen=True)
+class _Count:
+    n: int = 0
+
+
+def _performance_rows(
+    field: str,
+    counts: dict[Any, ComplaintCounts],
+    handled: dict[Any, _Count],
+    deadlines: dict[Any, DeadlineCounts],
+    ratings: dict[Any, RatingCounts],
+    breaches: dict[Any, _Count],
+    resolution: dict[Any, Any],
+) -> list[PerformanceRow]:
     keys = {k for d in (counts, handled, deadlines, ratings, breaches) for k in d}
     keys.discard(None)
     if field == "department":
@@ -452,11 +519,11 @@ def _performance(
                 key=names[pk][0],
                 label=names[pk][1],
                 received=c.received if c else 0,
-                handled=handled.get(pk, 0),
+                handled=handled.get(pk, _Count()).n,
                 closed=c.closed if c else 0,
                 timeliness=deadlines.get(pk, DeadlineCounts()).ratio(),
                 satisfaction=ratings.get(pk, RatingCounts()).outcome_ratio,
-                breaches=breaches.get(pk, 0),
+                breaches=breaches.get(pk, _Count()).n,
                 median_resolution_hours=resolution.get(pk, NO_DURATION).median_hours,
             )
         )

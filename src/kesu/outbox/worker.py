@@ -43,6 +43,8 @@ DEFAULT_JOBS: list[tuple[str, float | str]] = [
     ("kesu.improvement.sweep.sweep_actions", 300),
     # Last month's report to management (docs/reports.md).
     ("kesu.reports.jobs.monthly_report", "monthly 1 08:00"),
+    # The trend's monthly snapshots of the last 12 ended months (docs/analysis.md).
+    ("kesu.analysis.snapshots.refresh_snapshots", "daily 02:30"),
 ]
 
 Job = Callable[..., Any]
