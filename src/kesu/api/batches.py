@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -76,16 +77,30 @@ def _measure(m: EmergencyMeasure) -> dict[str, Any]:
     }
 
 
-def _alert(user: User, alert: BatchAlert) -> dict[str, Any]:
+MEASURES = Prefetch(
+    "measures", queryset=EmergencyMeasure.objects.select_related("owner").order_by("id")
+)
+
+
+def _visible_numbers(user: User, alerts: list[BatchAlert]) -> dict[int, list[str]]:
+    """Each alert's complaint numbers that ``user`` may open, oldest first: one query for
+    all the alerts of a page."""
     from kesu.complaints.access import visible_complaints
 
-    # Only the numbers of complaints this user may open.
-    numbers = list(
-        visible_complaints(user)
-        .filter(batch_alerts=alert)
-        .order_by("received_at")
-        .values_list("number", flat=True)
+    links = (
+        BatchAlert.complaints.through.objects.filter(
+            batchalert_id__in=[a.pk for a in alerts], complaint__in=visible_complaints(user)
+        )
+        .order_by("complaint__received_at")
+        .values_list("batchalert_id", "complaint__number")
     )
+    numbers: dict[int, list[str]] = {a.pk: [] for a in alerts}
+    for alert_id, number in links:
+        numbers[alert_id].append(number)
+    return numbers
+
+
+def _row(alert: BatchAlert, numbers: list[str], measures: list[EmergencyMeasure]) -> dict[str, Any]:
     return {
         "id": alert.pk,
         "batch_no": alert.batch_no,
@@ -94,8 +109,20 @@ def _alert(user: User, alert: BatchAlert) -> dict[str, Any]:
         "status": alert.status,
         "conclusion": alert.conclusion,
         "complaints": numbers,
-        "measures": [_measure(m) for m in alert.measures.select_related("owner").order_by("id")],
+        "measures": [_measure(m) for m in measures],
     }
+
+
+def _alerts(user: User, alerts: list[BatchAlert]) -> list[dict[str, Any]]:
+    """A page of alerts in a fixed number of queries (measures prefetched, numbers at once)."""
+    prefetch_related_objects(alerts, MEASURES)
+    numbers = _visible_numbers(user, alerts)
+    return [_row(a, numbers[a.pk], list(a.measures.all())) for a in alerts]
+
+
+def _alert(user: User, alert: BatchAlert) -> dict[str, Any]:
+    measures = list(alert.measures.select_related("owner").order_by("id"))
+    return _row(alert, _visible_numbers(user, [alert])[alert.pk], measures)
 
 
 @router.get(
@@ -109,7 +136,7 @@ def list_alerts(request: HttpRequest, status: str | None = None) -> list[dict[st
     qs = batches.visible_batch_alerts(user).order_by("-raised_at", "-id")
     if status:
         qs = qs.filter(status=status)
-    return [_alert(user, a) for a in qs[:200]]
+    return _alerts(user, list(qs[:200]))
 
 
 @router.get(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,13 @@ from kesu.api.outputs import ErrorOut
 from kesu.complaints.access import complaint_for_user, visible_complaints
 from kesu.complaints.errors import InvalidInput, NotFound
 from kesu.improvement import access, audits, services
-from kesu.improvement.models import CHECKLIST_FIELDS, Audit, AuditItem, ImprovementAction
+from kesu.improvement.models import (
+    CHECKLIST_FIELDS,
+    ActionEvent,
+    Audit,
+    AuditItem,
+    ImprovementAction,
+)
 from kesu.improvement.selectors import ActionFilters, action_list, audit_list
 
 router = Router(tags=["improvement"])
@@ -128,13 +135,40 @@ class CancelIn(Schema):
     reason: LongText
 
 
-def _action(user: User, a: ImprovementAction) -> dict[str, Any]:
-    numbers = list(
-        visible_complaints(user)
-        .filter(improvement_actions=a)
-        .order_by("received_at")
-        .values_list("number", flat=True)
+ACTION_PARTS = (
+    Prefetch("follow_ups", queryset=ImprovementAction.objects.order_by("pk").only("pk")),
+    Prefetch("events", queryset=ActionEvent.objects.select_related("actor").order_by("at", "pk")),
+)
+
+
+def _visible_numbers(user: User, actions: list[ImprovementAction]) -> dict[int, list[str]]:
+    """Each action's complaint numbers that ``user`` may open, oldest first: one query for
+    all the actions of a page."""
+    links = (
+        ImprovementAction.complaints.through.objects.filter(
+            improvementaction_id__in=[a.pk for a in actions],
+            complaint__in=visible_complaints(user),
+        )
+        .order_by("complaint__received_at")
+        .values_list("improvementaction_id", "complaint__number")
     )
+    numbers: dict[int, list[str]] = {a.pk: [] for a in actions}
+    for action_id, number in links:
+        numbers[action_id].append(number)
+    return numbers
+
+
+def _actions(user: User, actions: list[ImprovementAction]) -> list[dict[str, Any]]:
+    """A page of actions in a fixed number of queries."""
+    prefetch_related_objects(actions, *ACTION_PARTS)
+    numbers = _visible_numbers(user, actions)
+    return [_action(user, a, numbers[a.pk]) for a in actions]
+
+
+def _action(user: User, a: ImprovementAction, numbers: list[str] | None = None) -> dict[str, Any]:
+    if numbers is None:
+        numbers = _visible_numbers(user, [a])[a.pk]
+    prefetch_related_objects([a], *ACTION_PARTS)  # done already for a list's actions
     return {
         "id": a.pk,
         "code": a.code,
@@ -152,7 +186,7 @@ def _action(user: User, a: ImprovementAction) -> dict[str, Any]:
         "report_month": a.report_month,
         "audit_item": a.audit_item_id,
         "follow_up_of": a.follow_up_of_id,
-        "follow_ups": list(a.follow_ups.order_by("pk").values_list("pk", flat=True)),
+        "follow_ups": [f.pk for f in a.follow_ups.all()],
         "owner_id": a.owner_id,
         "owner": str(a.owner),
         "department": a.department.code if a.department_id else None,
@@ -188,7 +222,7 @@ def _action(user: User, a: ImprovementAction) -> dict[str, Any]:
                 "at": e.at,
                 "data": e.data,
             }
-            for e in a.events.select_related("actor").order_by("at", "pk")
+            for e in a.events.all()
         ],
     }
 
@@ -226,8 +260,10 @@ def list_actions(
         overdue=overdue,
         mine=mine,
     )
-    qs = action_list(user, filters, now=timezone.now())[:LIST_LIMIT]
-    return [_action(user, a) for a in qs]
+    qs = action_list(user, filters, now=timezone.now()).select_related(
+        "created_by", "scope_department", "verdict_by"
+    )
+    return _actions(user, list(qs[:LIST_LIMIT]))
 
 
 @router.post(
@@ -400,8 +436,16 @@ class CompleteAuditIn(Schema):
     note: LongText = ""
 
 
+AUDIT_ITEMS = Prefetch(
+    "items",
+    queryset=AuditItem.objects.select_related("complaint", "scored_by")
+    .prefetch_related("actions")
+    .order_by("pk"),
+)
+
+
 def _audit(a: Audit) -> dict[str, Any]:
-    items = a.items.select_related("complaint", "scored_by").prefetch_related("actions")
+    prefetch_related_objects([a], AUDIT_ITEMS)  # done already for a list's audits
     return {
         "id": a.pk,
         "code": a.code,
@@ -429,7 +473,7 @@ def _audit(a: Audit) -> dict[str, Any]:
                 "scored_at": i.scored_at,
                 "actions": [x.pk for x in i.actions.all()],
             }
-            for i in items.order_by("pk")
+            for i in a.items.all()
         ],
     }
 
@@ -452,7 +496,9 @@ def list_audits(
         # An unknown department code matches nothing (id -1), rather than everything.
         department=dept.pk if dept else (-1 if department else None),
     )
-    return [_audit(a) for a in qs[:LIST_LIMIT]]
+    page = list(qs[:LIST_LIMIT])
+    prefetch_related_objects(page, AUDIT_ITEMS)
+    return [_audit(a) for a in page]
 
 
 @router.post(
