@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 ENVIRONMENT = os.environ.get("KESU_ENV", "development")
@@ -25,9 +26,25 @@ def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value.strip().lower() in ("1", "true", "yes", "on")
+
+
 if PRODUCTION:
-    SECRET_KEY = os.environ["KESU_SECRET_KEY"]
+    # No defaults for secrets in production (docs/deployment.md): refuse to start instead.
+    SECRET_KEY = os.environ.get("KESU_SECRET_KEY", "")
+    if len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "KESU_ENV=production needs KESU_SECRET_KEY: a random string of 50 characters or more"
+            " (python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
     ALLOWED_HOSTS = _env_list("KESU_ALLOWED_HOSTS")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "KESU_ENV=production needs KESU_ALLOWED_HOSTS: the host names kesu answers to,"
+            " comma-separated (e.g. kesu.example.cn)."
+        )
     DEBUG = False
 else:
     SECRET_KEY = os.environ.get("KESU_SECRET_KEY", "kesu-development-only-not-secret")
@@ -59,6 +76,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer before host checks, TLS redirects, sessions and CSRF,
+    # so a load balancer probing by IP over plain HTTP gets the real answer (kesu.web.health).
+    "kesu.web.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,10 +154,25 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access check
 
+# Production: hashed file names (style.3f2a….css) served by whitenoise with a far-future,
+# immutable Cache-Control, plus gzip/brotli copies; `collectstatic` writes them and the
+# manifest. Development keeps plain names so no collectstatic is needed before the tests.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
+if PRODUCTION:
+    # Only the hashed copies are kept (every page names its files through {% static %}), and
+    # source maps, read by developer tools only, are not compressed: half the work for
+    # collectstatic, whose brotli pass is what makes it slow.
+    WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+    from whitenoise.compress import Compressor
+
+    WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 EMAIL_BACKEND = os.environ.get(
     "KESU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
@@ -198,15 +233,49 @@ def _mailboxes() -> list[dict]:
 
 KESU_MAILBOXES = _mailboxes()
 
+# Transport security (docs/deployment.md). KESU_TLS=1 (the production default): users reach
+# kesu over HTTPS, so cookies are Secure, plain HTTP is redirected and HSTS is sent.
+# KESU_BEHIND_PROXY=1: TLS ends at a reverse proxy that sets X-Forwarded-Proto; trust it.
+# Only set it when the proxy is the only way in (it must overwrite a client's own header).
+KESU_TLS = _env_flag("KESU_TLS", PRODUCTION)
+if _env_flag("KESU_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies append to X-Forwarded-For: the portal's rate limit counts the
+# client found there (kesu.portal.ratelimit); 0 counts REMOTE_ADDR.
+KESU_TRUSTED_PROXIES = int(os.environ.get("KESU_TRUSTED_PROXIES", "0"))
 if PRODUCTION:
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+if KESU_TLS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_SSL_REDIRECT = _env_flag("KESU_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("KESU_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("KESU_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_flag("KESU_HSTS_PRELOAD", False)
+
+# security.W021 (HSTS preload not set): preloading is a decision for the owner of the whole
+# domain (it is submitted to the browsers' list and is hard to undo), not for one application
+# on it; KESU_HSTS_PRELOAD=1 turns it on. kesu.W001 (a year's holidays not entered) stays on.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# KESU_LOG_FORMAT: json (one JSON object per line, kesu.logjson; the production default)
+# or text.
+KESU_LOG_FORMAT = os.environ.get("KESU_LOG_FORMAT", "json" if PRODUCTION else "text")
+if KESU_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("KESU_LOG_FORMAT must be json or text.")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "kesu.logjson.JsonFormatter"},
+        # The message alone, as before JSON lines existed: tools and tests read the worker's
+        # JSON events from its text output (tests/support/processes.py).
+        "text": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": KESU_LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("KESU_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
