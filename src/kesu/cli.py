@@ -69,6 +69,9 @@ def serve(argv: list[str]) -> int:
             str(args.web_workers),
             "--access-logfile",
             "-",
+            # One control socket per user (~/.gunicorn/gunicorn.ctl): a second kesu (or any
+            # gunicorn) on the machine would fight over it; the embedded run needs none.
+            "--no-control-socket",
         ],
         env=env,
     )
