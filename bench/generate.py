@@ -218,7 +218,15 @@ def generate(args: argparse.Namespace) -> dict[str, float]:
             stop = min(start + chunk - 1, n)
             cur.execute(
                 _complaints_sql(
-                    cat_codes, cat_depts, cat_names, handler_rows, top, rest, causes, channels
+                    cat_codes,
+                    cat_depts,
+                    cat_names,
+                    handler_rows,
+                    top,
+                    rest,
+                    causes,
+                    channels,
+                    open_share=args.open_share,
                 ),
                 {
                     "start": start,
@@ -332,9 +340,21 @@ def _complaints_sql(
     rest: str,
     causes: list[str],
     channels: list[str],
+    *,
+    open_share: float = 0.0,
 ) -> str:
     # One random category index per row (in a subquery), used for code, name, department and
-    # handler so the four agree.
+    # handler so the four agree. ``open_share`` > 0 keeps that share of the complaints open
+    # whatever their age (the SLA sweep's bench); its extra random() is only drawn then, so
+    # the default data stay the same for the same seed.
+    open_pick = (
+        f"WHEN r_open < {float(open_share)!r} THEN (ARRAY['received', 'assigned', "
+        "'investigating', 'investigating', 'awaiting_customer', 'resolving', "
+        "'pending_callback'])[1 + floor(r * 7)::int]"
+        if open_share > 0
+        else ""
+    )
+    r_open = ",\n               random() AS r_open" if open_share > 0 else ""
     return f"""
     INSERT INTO complaints_complaint (
         number, state, version, channel, platform_case_no, received_at, recorded_at, category,
@@ -390,11 +410,12 @@ def _complaints_sql(
                {pick(sql_array(DEMANDS))} AS demand,
                (60 + floor(random() * random() * 28800))::int AS first_response,
                make_interval(hours => 2 + floor(random() * random() * 240)::int) AS resolve_after,
-               random() AS r
+               random() AS r{r_open}
         FROM generate_series(%(start)s, %(stop)s) g
     ) AS picked
     CROSS JOIN LATERAL (
         SELECT CASE
+            {open_pick}
             WHEN received_at < %(recent)s THEN
                 CASE WHEN r < 0.02 THEN 'rejected' ELSE 'closed' END
             ELSE (ARRAY['received', 'assigned', 'investigating', 'investigating',
@@ -447,6 +468,12 @@ def main() -> None:
     parser.add_argument("--keep-policy", action="store_true", help="use the active policy")
     parser.add_argument("--chunk", type=int, default=200_000)
     parser.add_argument("--seed", type=float, default=0.42)
+    parser.add_argument(
+        "--open-share",
+        type=float,
+        default=0.0,
+        help="keep this share of the complaints open whatever their age (0-1; sweep bench)",
+    )
     args = parser.parse_args()
     with transaction.atomic():
         figures = generate(args)
