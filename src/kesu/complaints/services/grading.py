@@ -9,9 +9,13 @@ from decimal import Decimal
 from django.db.models import Q
 
 from kesu.accounts.models import Role, User
-from kesu.complaints.models import BatchAlert, Complaint, ComplaintLink, LinkKind
+from kesu.complaints.models import BatchAlert, Complaint, ComplaintLink, Customer, LinkKind
 from kesu.complaints.states import State
 from kesu.policy.schema import PolicyDoc
+
+# Customer records sharing one phone number considered for repeats (a shared switchboard
+# number can belong to many; the most recent few are enough).
+MAX_SAME_PHONE = 50
 
 
 @dataclass
@@ -78,10 +82,19 @@ def find_repeat_targets(
     waybill, within the policy's window (SPEC §5)."""
     since = received_at - timedelta(days=policy.repeat.window_days)
     same = Q()
-    if customer_id and category:
-        same |= Q(customer_id=customer_id, category=category)
-    if phone and category:
-        same |= Q(customer__phone=phone, category=category)
+    if category:
+        customers = {customer_id} if customer_id else set()
+        if phone:
+            # The phone's customers first (phone index), then plain column conditions the
+            # database can OR over its indexes; a condition across the customer join made it
+            # read every customer (bench/README.md, intake).
+            customers.update(
+                Customer.objects.filter(phone=phone)
+                .order_by("-pk")
+                .values_list("pk", flat=True)[:MAX_SAME_PHONE]
+            )
+        if customers:
+            same |= Q(customer_id__in=sorted(customers), category=category)
     if order_no:
         same |= Q(order_no=order_no)
     if waybill_no:
