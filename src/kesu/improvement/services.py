@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +30,7 @@ from kesu.complaints.access import complaint_for_user
 from kesu.complaints.errors import GuardFailed, InvalidInput
 from kesu.complaints.models import Complaint
 from kesu.complaints.services.inputs import clean_text
-from kesu.complaints.services.records import ALLOWED_UPLOAD_TYPES
+from kesu.complaints.services.records import checked_upload
 from kesu.complaints.states import State
 from kesu.improvement import access
 from kesu.improvement.config import check_after_days, warn_ratio
@@ -247,12 +246,7 @@ def _check_files(files: Sequence[EvidenceFile]) -> None:
     if len(files) > MAX_FILES:
         raise InvalidInput(errors={"files": _("Attach at most %(n)s files.") % {"n": MAX_FILES}})
     for f in files:
-        if not f.content:
-            raise InvalidInput(errors={"files": _("The file is empty.")})
-        if len(f.content) > settings.KESU_MAX_UPLOAD_BYTES:
-            raise InvalidInput(errors={"files": _("The file is too large.")})
-        if f.content_type not in ALLOWED_UPLOAD_TYPES:
-            raise InvalidInput(errors={"files": _("This type of file is not accepted.")})
+        checked_upload(f.name, f.content, f.content_type, field="files")
 
 
 def action_complete(
@@ -277,10 +271,9 @@ def action_complete(
         row.save(update_fields=["status", "evidence", "done_at", "check_due_at", "updated_at"])
         names = []
         for f in files:
-            safe = "".join(ch for ch in f.name if ch.isprintable() and ch not in "/\\")[:200]
             att = ActionAttachment(
                 action=row,
-                name=safe or "file",
+                name=checked_upload(f.name, f.content, f.content_type, field="files"),
                 content_type=f.content_type,
                 size=len(f.content),
                 sha256=hashlib.sha256(f.content).hexdigest(),

@@ -165,6 +165,18 @@ def complaint_add_info(
         return event
 
 
+def checked_upload(name: str, content: bytes, content_type: str, *, field: str = "file") -> str:
+    """Staff uploads' rules (size, accepted types), for complaint attachments and improvement
+    evidence alike: refuses a bad file under ``field``, returns the name safe to show."""
+    if not content:
+        raise InvalidInput(errors={field: _("The file is empty.")})
+    if len(content) > settings.KESU_MAX_UPLOAD_BYTES:
+        raise InvalidInput(errors={field: _("The file is too large.")})
+    if content_type not in ALLOWED_UPLOAD_TYPES:
+        raise InvalidInput(errors={field: _("This type of file is not accepted.")})
+    return "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")[:200] or "file"
+
+
 def complaint_add_attachment(
     *,
     complaint: Complaint,
@@ -175,13 +187,7 @@ def complaint_add_attachment(
     visible_to_customer: bool = True,
     now: datetime | None = None,
 ) -> Attachment:
-    if not content:
-        raise InvalidInput(errors={"file": _("The file is empty.")})
-    if len(content) > settings.KESU_MAX_UPLOAD_BYTES:
-        raise InvalidInput(errors={"file": _("The file is too large.")})
-    if content_type not in ALLOWED_UPLOAD_TYPES:
-        raise InvalidInput(errors={"file": _("This type of file is not accepted.")})
-    safe_name = "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")[:200] or "file"
+    safe_name = checked_upload(name, content, content_type)
     with complaint_change(complaint, actor=actor, action="add_attachment", now=now) as ch:
         c = ch.complaint
         att = Attachment(
