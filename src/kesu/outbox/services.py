@@ -83,7 +83,14 @@ def _row_key(dedupe_key: str, channel: str, who: str) -> str:
     return key
 
 
-def notify(
+def notify(**kwargs: Any) -> list[OutboxMessage]:
+    """Queue the messages for one event (``plan_messages``' arguments); returns the rows
+    inserted. Runs in the caller's transaction and never commits: if the caller rolls back,
+    nothing is sent."""
+    return insert_messages(plan_messages(**kwargs))
+
+
+def plan_messages(
     *,
     event: str,
     complaint_id: int | None,
@@ -97,7 +104,7 @@ def notify(
     max_attempts: int | None = None,
     staff_email: bool = True,
 ) -> list[OutboxMessage]:
-    """Queue the messages for one event; returns the rows inserted.
+    """The outbox rows for one event, not yet written (``insert_messages`` writes them).
 
     ``staff_context`` overrides values for staff recipients (their ``{link}`` opens the
     console, while the customer's is the private portal link).
@@ -105,11 +112,8 @@ def notify(
     Staff user → ``inapp`` always, plus ``email`` when the user has an address (and
     ``staff_email``), each in the user's own language. Customer → ``email`` and/or ``sms`` in
     ``language``. Inactive and duplicate users are skipped. ``max_attempts``: the policy's
-    delivery budget before a message is dead-lettered. Runs in the caller's transaction and
-    never commits: if the caller rolls back, nothing is sent.
-
-    ``dedupe_key`` makes the call idempotent per recipient and channel: a row whose key exists
-    already is not inserted again (also under concurrency: INSERT ... ON CONFLICT DO NOTHING).
+    delivery budget before a message is dead-lettered. ``dedupe_key`` makes queueing
+    idempotent per recipient and channel (see ``insert_messages``).
     """
     ctx = _jsonable(dict(context))
     staff_ctx = {**ctx, **_jsonable(dict(staff_context or {}))}
@@ -148,13 +152,21 @@ def notify(
     if customer_phone:
         add(Channel.SMS, "customer", address=customer_phone.strip())
 
+    return rows
+
+
+def insert_messages(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Write planned rows in one INSERT; returns those really inserted.
+
+    A row with a ``dedupe_key`` whose key exists already is not inserted again (also under
+    concurrency: INSERT ... ON CONFLICT DO NOTHING / INSERT OR IGNORE, so a duplicate never
+    raises and the caller's transaction is not aborted). Our UUIDs tell which rows went in.
+    """
     if not rows:
         return []
-    if not dedupe_key:
+    if not any(r.dedupe_key for r in rows):
         OutboxMessage.objects.bulk_create(rows)
         return rows
-    # ON CONFLICT DO NOTHING / INSERT OR IGNORE: a duplicate key never raises, so the caller's
-    # transaction is not aborted. Our UUIDs tell which rows were really inserted.
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     inserted = set(
         OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).values_list("pk", flat=True)

@@ -4,7 +4,7 @@ caller's transaction; the worker delivers them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -15,30 +15,58 @@ from kesu.accounts.models import Role, User
 from kesu.complaints.models import Complaint
 from kesu.policy.schema import Named
 
+if TYPE_CHECKING:
+    from kesu.outbox.models import OutboxMessage
 
-def managers_of(complaint: Complaint) -> list[User]:
+
+class Directory:
+    """Staff look-ups for recipients, remembered for the life of one instance: a sweep batch
+    over hundreds of complaints asks once per department and role instead of per complaint.
+    Without one, every call reads afresh."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, object], list[User]] = {}
+
+    def _users(self, key: tuple[str, object], **filters: object) -> list[User]:
+        if key not in self._memo:
+            self._memo[key] = list(User.objects.filter(is_active=True, **filters).order_by("pk"))
+        return self._memo[key]
+
+    def managers(self, department_id: int) -> list[User]:
+        return self._users(
+            ("managers", department_id), role=Role.MANAGER, department_id=department_id
+        )
+
+    def with_role(self, role: str) -> list[User]:
+        return self._users(("role", role), role=role)
+
+    def customer_service_managers(self) -> list[User]:
+        return self._users(
+            ("cs-managers", None), role=Role.MANAGER, department__is_customer_service=True
+        )
+
+
+def managers_of(complaint: Complaint, directory: Directory | None = None) -> list[User]:
     if complaint.department_id is None:
         return []
-    return list(
-        User.objects.filter(
-            role=Role.MANAGER, department_id=complaint.department_id, is_active=True
-        )
-    )
+    return (directory or Directory()).managers(complaint.department_id)
 
 
-def users_with_role(role: str) -> list[User]:
-    return list(User.objects.filter(role=role, is_active=True))
+def users_with_role(role: str, directory: Directory | None = None) -> list[User]:
+    return (directory or Directory()).with_role(role)
 
 
-def owners_of(complaint: Complaint) -> list[User]:
+def owners_of(complaint: Complaint, directory: Directory | None = None) -> list[User]:
     """The person who must act now: the handler, else the department's managers, else the
     customer-service agent who received it."""
     if complaint.handler_id:
         return [complaint.handler]
-    managers = managers_of(complaint)
+    managers = managers_of(complaint, directory)
     if managers:
         return managers
-    return [complaint.received_by] if complaint.received_by_id else users_with_role(Role.AGENT)
+    if complaint.received_by_id:
+        return [complaint.received_by]
+    return users_with_role(Role.AGENT, directory)
 
 
 # Deadlines customer service keeps (seed 001: 客户服务部 acknowledges, grades and dispatches,
@@ -47,21 +75,21 @@ def owners_of(complaint: Complaint) -> list[User]:
 CUSTOMER_SERVICE_MILESTONES = frozenset({"ack", "dispatch", "callback"})
 
 
-def customer_service_managers() -> list[User]:
-    return list(
-        User.objects.filter(role=Role.MANAGER, department__is_customer_service=True, is_active=True)
-    )
+def customer_service_managers(directory: Directory | None = None) -> list[User]:
+    return (directory or Directory()).customer_service_managers()
 
 
-def deadline_owners(complaint: Complaint, kind: str) -> list[User]:
+def deadline_owners(
+    complaint: Complaint, kind: str, directory: Directory | None = None
+) -> list[User]:
     """Who is warned that milestone ``kind`` is near its end: whoever must act for it."""
     if kind not in CUSTOMER_SERVICE_MILESTONES:
-        return owners_of(complaint)
+        return owners_of(complaint, directory)
     received = complaint.received_by if complaint.received_by_id else None
     if received is not None and received.is_active and received.role == Role.AGENT:
         owners = [received]
     else:
-        owners = users_with_role(Role.AGENT)
+        owners = list(users_with_role(Role.AGENT, directory))
     # Where the department may make the callback itself (seed 004), its handler is told too.
     if kind == "callback" and complaint.handler_id:
         by_roles = complaint.policy.doc.callback.by_roles
@@ -70,13 +98,17 @@ def deadline_owners(complaint: Complaint, kind: str) -> list[User]:
     return owners
 
 
-def deadline_managers(complaint: Complaint, kind: str) -> list[User]:
+def deadline_managers(
+    complaint: Complaint, kind: str, directory: Directory | None = None
+) -> list[User]:
     """The managers told when milestone ``kind`` is breached (SPEC §4: the owner's manager)."""
     if kind in CUSTOMER_SERVICE_MILESTONES:
-        managers = customer_service_managers()
+        managers = customer_service_managers(directory)
         if managers or complaint.department_id is None:
             return managers
-    return managers_of(complaint) if complaint.department_id else customer_service_managers()
+    if complaint.department_id:
+        return managers_of(complaint, directory)
+    return customer_service_managers(directory)
 
 
 def portal_link(complaint: Complaint) -> str:
@@ -144,7 +176,7 @@ def base_context(complaint: Complaint) -> dict[str, Any]:
     }
 
 
-def notify_about(
+def messages_about(
     complaint: Complaint,
     event: str,
     *,
@@ -152,16 +184,15 @@ def notify_about(
     customer: bool = False,
     context: dict[str, Any],
     dedupe_key: str | None = None,
-) -> None:
-    """Queue ``event`` for staff ``users`` and, if ``customer``, for the complaint's customer,
-    as far as the policy's ``notifications`` section lets it (SPEC §8)."""
-    from kesu.outbox.services import notify
+) -> list[OutboxMessage]:
+    """The outbox rows ``notify_about`` would queue, not yet written (for bulk callers)."""
+    from kesu.outbox.services import plan_messages
 
     rules = complaint.policy.doc.notifications
     to_customer = customer and event in rules.customer_events
     person = complaint.customer
     merged = {**base_context(complaint), **{k: str(v) for k, v in context.items()}}
-    notify(
+    return plan_messages(
         event=event,
         complaint_id=complaint.pk,
         context=merged,
@@ -173,6 +204,31 @@ def notify_about(
         dedupe_key=dedupe_key,
         max_attempts=rules.max_attempts,
         staff_email=rules.staff_email,
+    )
+
+
+def notify_about(
+    complaint: Complaint,
+    event: str,
+    *,
+    users: Iterable[User] = (),
+    customer: bool = False,
+    context: dict[str, Any],
+    dedupe_key: str | None = None,
+) -> None:
+    """Queue ``event`` for staff ``users`` and, if ``customer``, for the complaint's customer,
+    as far as the policy's ``notifications`` section lets it (SPEC §8)."""
+    from kesu.outbox.services import insert_messages
+
+    insert_messages(
+        messages_about(
+            complaint,
+            event,
+            users=users,
+            customer=customer,
+            context=context,
+            dedupe_key=dedupe_key,
+        )
     )
 
 
