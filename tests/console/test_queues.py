@@ -85,6 +85,27 @@ def test_nav_counts_match_the_queues(console):
             assert item.alarm == (item.slug == "overdue")
 
 
+def test_nav_counts_stop_at_the_cap(console, monkeypatch):
+    """Long queues are counted up to the cap and shown as "cap+", never read to the end."""
+    from kesu.complaints import queues
+
+    for _ in range(4):
+        console.new()
+    monkeypatch.setattr(queues, "COUNT_CAP", 2)
+    monkeypatch.setattr("kesu.console.context.COUNT_CAP", 2)
+    r = console.page("agent", "/console/")
+    unassigned = next(i for i in r.context["console_queues"] if i.slug == "unassigned")
+    assert unassigned.count == 3  # cap + 1: "more than the cap"
+    assert unassigned.shown == "2+"
+    assert 'data-test="nav-unassigned">' in r.content.decode()
+    assert '<span class="count">2+</span>' in r.content.decode()
+    monkeypatch.setattr(queues, "COUNT_CAP", 4)
+    monkeypatch.setattr("kesu.console.context.COUNT_CAP", 4)
+    r = console.page("agent", "/console/")
+    unassigned = next(i for i in r.context["console_queues"] if i.slug == "unassigned")
+    assert (unassigned.count, unassigned.shown) == (4, "4")
+
+
 # --- which rows --------------------------------------------------------------------------------
 
 

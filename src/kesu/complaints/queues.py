@@ -484,11 +484,21 @@ def queue_for(user: User, slug: str, rules: PolicyRules) -> Queue:
     raise NotFound()
 
 
+# The navigation counts at most this many rows per queue and shows "1000+" beyond: an exact
+# count reads every row of a long queue on every page (≈ 0.5 s for 750,000 open complaints),
+# and past a thousand the number no longer tells anyone what to do next.
+COUNT_CAP = 1000
+
+
 def queue_counts(
     user: User, queues: Iterable[Queue], *, now: datetime, rules: PolicyRules
 ) -> dict[str, int]:
-    """One COUNT per queue, each narrowed by its own indexed condition first."""
-    return {q.slug: q.complaints(user, now=now, rules=rules).count() for q in queues}
+    """One COUNT per queue, each narrowed by its own indexed condition first and stopped after
+    ``COUNT_CAP`` + 1 rows (a count above ``COUNT_CAP`` means "more than that")."""
+    return {
+        q.slug: q.complaints(user, now=now, rules=rules).order_by()[: COUNT_CAP + 1].count()
+        for q in queues
+    }
 
 
 # --- rows as the lists show them -------------------------------------------------------------

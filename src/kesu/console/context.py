@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.utils.functional import Promise, SimpleLazyObject
 
 from kesu.complaints.access import may_import
-from kesu.complaints.queues import PolicyRules, Queue, policy_rules, queue_counts, queues_for
+from kesu.complaints.queues import (
+    COUNT_CAP,
+    PolicyRules,
+    Queue,
+    policy_rules,
+    queue_counts,
+    queues_for,
+)
 from kesu.outbox.inbox import unread_count
 from kesu.reports.scope import may_read_reports
 from kesu.web.access import is_staff_user
@@ -28,6 +35,13 @@ class NavQueue:
     label: str | Promise
     count: int | None
     alarm: bool
+
+    @property
+    def shown(self) -> str:
+        """The count as the navigation prints it: capped counts read "1000+"."""
+        if self.count is None:
+            return ""
+        return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
 
 
 class Board:
