@@ -10,7 +10,8 @@ due time, ``{new_deadline}``, ``{link}`` private portal link (customers) or cons
 ``{milestone}``, ``{reason}``, ``{recourse}``, ``{department}``, ``{handler}``, ``{amount}``,
 ``{batch}``, ``{decision}``, ``{solution}``, ``{task}``, ``{target_number}``; the monthly
 report: ``{month}``, ``{pdf_link}``, ``{xlsx_link}``; improvement actions: ``{action}`` (CA-00012),
-``{title}``, ``{owner}``, ``{before}`` / ``{after}`` (complaints in scope before and after).
+``{title}``, ``{owner}``, ``{before}`` / ``{after}`` (complaints in scope before and after);
+sweep digests: ``{count}`` deadlines, ``{numbers}`` (the first complaint numbers), ``{more}``.
 """
 
 from __future__ import annotations
@@ -348,6 +349,48 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
             "The '{milestone}' milestone of complaint {number} (level {level}, {department}, "
             "handler {handler}) was due at {deadline} and has been missed. Because of its level "
             "or repeated breaches it is escalated to the executive by policy.\n{link}"
+        ),
+    },
+    # One message per person instead of dozens when a sweep finds many deadlines at once
+    # (after an outage, a holiday backlog): complaints.services.sweep.DIGEST_AFTER.
+    ("milestone.warning_digest", ZH): {
+        "subject": "{count} 个投诉节点即将超时",
+        "body": "以下投诉共 {count} 个节点即将到期：{numbers}{more}。\n请及时处理：\n{link}",
+    },
+    ("milestone.warning_digest", EN): {
+        "subject": "{count} complaint deadlines are close",
+        "body": (
+            "{count} deadlines of these complaints are close: {numbers}{more}.\n"
+            "Please act in time:\n{link}"
+        ),
+    },
+    ("milestone.breached_digest", ZH): {
+        "subject": "已超时：{count} 个投诉节点",
+        "body": (
+            "以下投诉共 {count} 个节点已超时，现升级至您处：{numbers}{more}。\n"
+            "请督促处理，超时队列：\n{link}"
+        ),
+    },
+    ("milestone.breached_digest", EN): {
+        "subject": "Overdue: {count} complaint deadlines",
+        "body": (
+            "{count} deadlines of these complaints have been missed and are escalated to you: "
+            "{numbers}{more}.\nPlease follow up; the overdue queue:\n{link}"
+        ),
+    },
+    ("milestone.breached_executive_digest", ZH): {
+        "subject": "【升级】{count} 个投诉节点超时",
+        "body": (
+            "以下投诉共 {count} 个节点已超时，因投诉等级或多次超时，按规定升级至公司领导："
+            "{numbers}{more}。\n超时队列：\n{link}"
+        ),
+    },
+    ("milestone.breached_executive_digest", EN): {
+        "subject": "[Escalated] {count} complaint deadlines overdue",
+        "body": (
+            "{count} deadlines of these complaints have been missed and, because of their "
+            "level or repeated breaches, are escalated to the executive by policy: "
+            "{numbers}{more}.\nThe overdue queue:\n{link}"
         ),
     },
     ("extension.requested", ZH): {
