@@ -110,13 +110,20 @@ class Complaint(models.Model):
         "policy.Policy", verbose_name=_("policy version"), on_delete=models.PROTECT
     )
     state = models.CharField(
-        _("state"), max_length=24, choices=State.choices, default=State.RECEIVED, db_index=True
+        _("state"), max_length=24, choices=State.choices, default=State.RECEIVED
     )
     # Optimistic lock: every change bumps it; a stale writer is told someone else changed it.
     version = models.PositiveIntegerField(default=1)
 
+    # The customer, department and handler columns are the first columns of cmp_cust_cat_recv,
+    # cmp_dept_state_due and cmp_handler_state_due, which serve every look-up by them: no index
+    # of their own (each index is one more write on every change of a complaint).
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="complaints"
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     platform_case_no = models.CharField(_("platform case number"), max_length=60, blank=True)
@@ -133,8 +140,8 @@ class Complaint(models.Model):
     received_at = models.DateTimeField(_("received at"), db_index=True)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
-    category = models.CharField(_("category"), max_length=40, db_index=True)
-    level = models.CharField(_("level"), max_length=10, db_index=True)
+    category = models.CharField(_("category"), max_length=40)
+    level = models.CharField(_("level"), max_length=10)
     urgent = models.BooleanField(_("urgent"), default=False)
     suggested_level = models.CharField(_("suggested level"), max_length=10, blank=True)
     suggested_category = models.CharField(_("suggested category"), max_length=40, blank=True)
@@ -147,14 +154,14 @@ class Complaint(models.Model):
     claimed_amount = models.DecimalField(
         _("claimed amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
-    order_no = models.CharField(_("order no."), max_length=60, blank=True, db_index=True)
-    waybill_no = models.CharField(_("waybill no."), max_length=60, blank=True, db_index=True)
+    order_no = models.CharField(_("order no."), max_length=60, blank=True)
+    waybill_no = models.CharField(_("waybill no."), max_length=60, blank=True)
     contract_no = models.CharField(_("contract no."), max_length=60, blank=True)
     goods = models.CharField(_("goods"), max_length=200, blank=True)
     origin = models.CharField(_("origin"), max_length=100, blank=True)
     destination = models.CharField(_("destination"), max_length=100, blank=True)
     product = models.CharField(_("product"), max_length=200, blank=True)
-    batch_no = models.CharField(_("batch no."), max_length=60, blank=True, db_index=True)
+    batch_no = models.CharField(_("batch no."), max_length=60, blank=True)
     incident_at = models.DateTimeField(_("incident time"), null=True, blank=True)
     incident_place = models.CharField(_("incident place"), max_length=200, blank=True)
 
@@ -165,6 +172,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="complaints",
+        db_index=False,
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -173,6 +181,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="handled_complaints",
+        db_index=False,
     )
     findings = models.TextField(_("investigation findings"), blank=True)
     root_cause = models.CharField(_("root cause"), max_length=40, blank=True)
@@ -180,8 +189,8 @@ class Complaint(models.Model):
 
     round_no = models.PositiveSmallIntegerField(_("handling round"), default=1)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
-    is_repeat = models.BooleanField(_("repeat complaint"), default=False, db_index=True)
-    is_overdue = models.BooleanField(_("overdue"), default=False, db_index=True)
+    is_repeat = models.BooleanField(_("repeat complaint"), default=False)
+    is_overdue = models.BooleanField(_("overdue"), default=False)
     breach_count = models.PositiveSmallIntegerField(_("deadline breaches"), default=0)
     # The earliest open, unpaused milestone due: what queues sort by.
     next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True, db_index=True)
@@ -223,6 +232,15 @@ class Complaint(models.Model):
             models.Index(fields=["department", "state", "next_due_at"], name="cmp_dept_state_due"),
             models.Index(fields=["handler", "state", "next_due_at"], name="cmp_handler_state_due"),
             models.Index(fields=["customer", "category", "received_at"], name="cmp_cust_cat_recv"),
+            # Equality look-ups only (repeat detection, batch alerts, filters): plain indexes,
+            # without the varchar_pattern_ops twin db_index=True adds on PostgreSQL for
+            # LIKE 'prefix%', which nothing asks (searches use the trigram indexes).
+            models.Index(fields=["state"], name="cmp_state"),
+            models.Index(fields=["category"], name="cmp_category"),
+            models.Index(fields=["level"], name="cmp_level"),
+            models.Index(fields=["order_no"], name="cmp_order_no"),
+            models.Index(fields=["waybill_no"], name="cmp_waybill_no"),
+            models.Index(fields=["batch_no"], name="cmp_batch_no"),
             # The staff queues (complaints.queues): open complaints in deadline order
             # (next_due_at, received_at, id), read in index order and stopped after a page
             # instead of sorting the whole queue; small, as only open complaints are in them.

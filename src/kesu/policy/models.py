@@ -36,4 +36,12 @@ class Policy(models.Model):
     def doc(self):  # -> PolicyDoc, cached per row instance and per checksum
         from kesu.policy.loader import doc_for
 
-        return doc_for(self)
+        # doc_for serialises the whole document to find it in its cache (≈ 0.1 ms); a sweep
+        # or an intake asks many times per complaint, so the instance keeps its answer for as
+        # long as its checksum and document object stay the ones it was made from.
+        key = (self.checksum, id(self.document))
+        cached = self.__dict__.get("_doc_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, doc_for(self))
+            self.__dict__["_doc_cache"] = cached
+        return cached[1]

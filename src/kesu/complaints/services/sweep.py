@@ -33,6 +33,7 @@ from kesu.complaints.services.notifications import (
 )
 from kesu.outbox.models import OutboxMessage
 from kesu.outbox.services import insert_messages, plan_messages
+from kesu.policy.models import Policy
 
 BATCH = 500
 # A person told of more deadlines than this in one batch gets one message listing them
@@ -76,14 +77,15 @@ def _due_complaint_ids(field: str, marker: str, now: datetime, limit: int) -> li
 def _lock(ids: list[int]) -> list[Complaint]:
     complaints = list(
         Complaint.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("customer", "policy", "handler", "department", "received_by")
+        .select_related("customer", "handler", "department", "received_by")
         .filter(pk__in=ids)
         .order_by("pk")
     )
-    # One Policy instance per version, so its parsed document is shared by the batch.
-    policies: dict[int, object] = {}
+    # Policies read once per batch, not joined per row: each row would carry (and decode)
+    # the whole policy document. One instance per version also shares its parsed document.
+    policies = Policy.objects.in_bulk({c.policy_id for c in complaints})
     for complaint in complaints:
-        complaint.policy = policies.setdefault(complaint.policy_id, complaint.policy)
+        complaint.policy = policies[complaint.policy_id]
     return complaints
 
 
