@@ -299,16 +299,30 @@ def generate(args: argparse.Namespace) -> dict[str, float]:
             """
             INSERT INTO complaints_event
                 (complaint_id, round_no, kind, action, from_state, to_state, at, data,
-                 visible_to_customer, actor_id)
+                 visible_to_customer, actor_id, seq, hash)
+            WITH c AS (
+                SELECT id, received_at, closed_at, state, handler_id,
+                       encode(sha256(convert_to(
+                           '|' || id || '|1|1|created|create||received||'
+                           || to_char(received_at AT TIME ZONE 'UTC', %(utc)s) || '|1|{}',
+                           'UTF8')), 'hex') AS h1
+                FROM complaints_complaint WHERE id > %(base)s
+            )
             SELECT id, 1, 'created', 'create', '', 'received', received_at, '{}'::jsonb, true,
-                   NULL
-            FROM complaints_complaint WHERE id > %s
+                   NULL, 1, h1
+            FROM c
             UNION ALL
             SELECT id, 1, 'transition', 'record_callback', 'pending_callback', state,
-                   closed_at, '{}'::jsonb, true, handler_id
-            FROM complaints_complaint WHERE id > %s AND closed_at IS NOT NULL
+                   closed_at, '{}'::jsonb, true, handler_id, 2,
+                   encode(sha256(convert_to(
+                       h1 || '|' || id || '|2|1|transition|record_callback|pending_callback|'
+                       || state || '|' || coalesce(handler_id::text, '') || '|'
+                       || to_char(closed_at AT TIME ZONE 'UTC', %(utc)s) || '|1|{}',
+                       'UTF8')), 'hex')
+            FROM c WHERE closed_at IS NOT NULL
             """,
-            [base, base],
+            # Sealed as kesu.complaints.audit.digest seals them (`kesu audit verify` passes).
+            {"base": base, "utc": 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'},
         )
         figures["callbacks_events_s"] = time.monotonic() - t
 

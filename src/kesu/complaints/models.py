@@ -435,10 +435,17 @@ class Event(models.Model):
     at = models.DateTimeField(db_index=True)
     data = models.JSONField(default=dict, blank=True)
     visible_to_customer = models.BooleanField(default=False)
+    # The seal (kesu.complaints.audit): place on the complaint's timeline, from 1, and the
+    # SHA-256 over this event's content and the previous event's hash.
+    seq = models.PositiveIntegerField(editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["complaint", "at", "id"]
         indexes = [models.Index(fields=["complaint", "id"], name="event_complaint_id")]
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "seq"], name="event_one_per_place")
+        ]
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

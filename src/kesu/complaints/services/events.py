@@ -1,8 +1,9 @@
 """The one way a timeline event is written: the row, and the webhooks it causes.
 
 Every ``Event`` goes through ``record_event`` (or ``record_events`` for a bulk insert), so each
-one is offered to the subscribed webhook endpoints in the same transaction: an event that rolls
-back is never announced, and a committed one always is (docs/webhooks.md).
+one is sealed into its complaint's hash chain (``kesu.complaints.audit``) and offered to the
+subscribed webhook endpoints in the same transaction: an event that rolls back is never
+announced, and a committed one always is (docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from kesu.accounts.models import User
+from kesu.complaints.audit import seal
 from kesu.complaints.models import Complaint, Event
 from kesu.complaints.services.notifications import console_link
 
@@ -32,7 +34,7 @@ def record_event(
 ) -> Event:
     """Append an event to ``complaint``'s timeline (``round_no``: its current round unless
     given) and queue its webhooks. Call inside the transaction that makes the change."""
-    event = Event.objects.create(
+    event = Event(
         complaint=complaint,
         round_no=complaint.round_no if round_no is None else round_no,
         kind=kind,
@@ -44,12 +46,15 @@ def record_event(
         data=data if data is not None else {},
         visible_to_customer=visible_to_customer,
     )
+    seal([event])
+    event.save(force_insert=True)
     _announce(event, complaint)
     return event
 
 
 def record_events(events: list[Event]) -> list[Event]:
     """Bulk version for many complaints at once (batch alerts): one INSERT for the events."""
+    seal(events)
     created = Event.objects.bulk_create(events)
     for event in created:
         _announce(event, event.complaint)
