@@ -271,3 +271,29 @@ def test_dates_in_common_formats(text, expected):
 
     moment = parse_moment(text)
     assert timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") == expected
+
+
+def test_imported_numbers_follow_on_without_gaps_and_the_counter_is_kept(world):
+    """Numbers of an import come from the day's counter held in memory (one write at the end):
+    they continue today's sequence, skip nothing for refused rows, and the next complaint
+    recorded after the import takes the number after them."""
+    from django.utils import timezone
+
+    from kesu.complaints.services.intake import next_number
+
+    today = timezone.localdate()
+    last_before = DailySequence.objects.filter(day=today).values_list("last", flat=True).first()
+    report = run(world, FILES["xlsx"](), VALID_ONLY)
+    numbers = sorted(number for _, number in report.created)
+    seqs = [int(n.rsplit("-", 1)[1]) for n in numbers]
+    first = (last_before or 0) + 1
+    assert seqs == list(range(first, first + len(numbers)))
+    assert DailySequence.objects.get(day=today).last == seqs[-1]
+    assert next_number("KS", today).endswith(f"-{seqs[-1] + 1:04d}")
+
+
+def test_a_refused_import_takes_no_numbers(world):
+    before = counts()["numbers"]
+    report = run(world, FILES["xlsx"](), ALL_OR_NOTHING)
+    assert report.refused
+    assert counts()["numbers"] == before

@@ -21,7 +21,6 @@ from kesu.complaints.errors import InvalidInput
 from kesu.complaints.models import (
     Complaint,
     CustomerAccount,
-    DailySequence,
     EventKind,
     Milestone,
     MilestoneStatus,
@@ -121,14 +120,6 @@ def _settle_passed_deadlines(complaint: Complaint, *, now: datetime) -> bool:
     return True
 
 
-def _lock_numbering(now: datetime) -> None:
-    """Take today's number counter first: every creation locks it anyway, and holding it from
-    the start makes a second import of the same file wait and then see the first one's rows."""
-    day = timezone.localdate(now)
-    DailySequence.objects.get_or_create(day=day)
-    DailySequence.objects.select_for_update().filter(day=day).first()
-
-
 class _Refused(Exception):
     """All-or-nothing found a bad row: leave the transaction without storing anything."""
 
@@ -143,6 +134,7 @@ class _Importer:
     layout: Layout | None = None
     duplicates: Duplicates = field(default_factory=Duplicates)
     accounts: dict[str, bool] = field(default_factory=dict)
+    numbers: list[int] = field(default_factory=lambda: [0])  # the held counter
 
     def run(self, rows: Iterator[tuple[int, list[Any]]]) -> None:
         for number, cells in rows:
@@ -205,6 +197,7 @@ class _Importer:
             closed_at=row.values.get("closed_at"),
             outcome=row.values.get("outcome", ""),
         )
+        last = self.numbers[0]
         try:
             with transaction.atomic():
                 complaint = intake._create(data, actor=self.actor, now=self.now, imported=imported)
@@ -212,6 +205,7 @@ class _Importer:
                     complaint, now=self.now
                 )
         except InvalidInput as exc:
+            self.numbers[0] = last  # the row's savepoint is gone: no gap in the numbers
             # The checks above mirror intake's; anything intake still refuses is this row's.
             for name, message in (exc.details.get("errors") or {"": exc.message}).items():
                 row.fail(name, str(message))
@@ -256,8 +250,10 @@ def import_complaints(
         actor=actor, policy=policy, report=report, now=now, words=Vocabulary.of(policy)
     )
     try:
-        with transaction.atomic():
-            _lock_numbering(now)
+        # Today's counter is taken first and held: a second import of the same file waits
+        # and then sees the first one's rows; numbers come from memory (intake.numbering_held).
+        with transaction.atomic(), intake.numbering_held(timezone.localdate(now)) as numbers:
+            importer.numbers = numbers
             importer.run(read_rows(file))
             if report.refused:
                 raise _Refused
