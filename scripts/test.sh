@@ -5,6 +5,7 @@ source "$(dirname "$0")/ensure-uv.sh"
 source scripts/ensure-browser.sh
 source scripts/ensure-pdf.sh
 source scripts/ensure-dovecot.sh
+source scripts/ensure-pgclient.sh
 set +e
 python3 -m uv run --frozen pytest "$@"
 status=$?

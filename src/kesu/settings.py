@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kesu.analysis",
     "kesu.reports",
     "kesu.improvement",
+    "kesu.backup",
 ]
 
 MIDDLEWARE = [
