@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "kesu.reports",
     "kesu.improvement",
     "kesu.backup",
+    "axes",  # sign-in lock-out after repeated failures (docs/decisions/0008)
 ]
 
 MIDDLEWARE = [
@@ -90,7 +92,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in lock-out (django-axes, docs/decisions/0008): after KESU_SIGNIN_FAILURES wrong
+# passwords for one username, that username is refused for KESU_SIGNIN_LOCK_MINUTES, even with
+# the right password, whatever the address; a successful sign-in clears the count. Locking by
+# username, not address: a company office signs in from one address, and one clumsy colleague
+# must not lock everyone out. Administrators can lift a lock in the admin (Access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("KESU_SIGNIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KESU_SIGNIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kesu.web.views.signin_locked"
+AXES_CLIENT_IP_CALLABLE = "kesu.portal.ratelimit.client_address"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "kesu.urls"
 LOGIN_URL = "login"
@@ -263,7 +284,9 @@ if KESU_TLS:
 # security.W021 (HSTS preload not set): preloading is a decision for the owner of the whole
 # domain (it is submitted to the browsers' list and is hard to undo), not for one application
 # on it; KESU_HSTS_PRELOAD=1 turns it on. kesu.W001 (a year's holidays not entered) stays on.
-SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# axes.W006 (lock-out not by address): deliberate, see AXES_LOCKOUT_PARAMETERS above and
+# docs/decisions/0008 — locking an address would lock a whole office behind one NAT.
+SILENCED_SYSTEM_CHECKS = ["security.W021", "axes.W006"]
 
 # KESU_LOG_FORMAT: json (one JSON object per line, kesu.logjson; the production default)
 # or text.

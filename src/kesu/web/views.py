@@ -42,6 +42,20 @@ class SignInView(auth_views.LoginView):
         return landing_url(self.request.user)
 
 
+def signin_locked(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in (settings: AXES_LOCKOUT_CALLABLE): 429 and
+    a page that says what happened, for how long and who can help, in the reader's language."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    context = {
+        "title": _("Sign-in locked"),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "lock_minutes": minutes,
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "web/error.html", {"status": 404, "title": _("Not found")}, status=404)
 
