@@ -82,10 +82,21 @@ class Filters:
 NO_FILTERS = Filters()
 
 
+MAX_ID = 2**63 - 1  # the largest primary key (bigint)
+
+
+def _as_id(value: str) -> int | None:
+    """``value`` as a primary key if it is one: ASCII digits ("²".isdigit() is true, but int()
+    refuses it) within the bigint range."""
+    if value.isascii() and value.isdigit() and len(value) <= 19 and int(value) <= MAX_ID:
+        return int(value)
+    return None
+
+
 def _user(value: str) -> User | None:
     found = User.objects.filter(username=value).first()
-    if found is None and value.isdigit():
-        found = User.objects.filter(pk=int(value)).first()
+    if found is None and (pk := _as_id(value)) is not None:
+        found = User.objects.filter(pk=pk).first()
     return found
 
 
@@ -118,8 +129,8 @@ def resolve_filters(
     if "department" in given:
         value = given["department"]
         dept = Department.objects.filter(code=value).first()
-        if dept is None and value.isdigit():
-            dept = Department.objects.filter(pk=int(value)).first()
+        if dept is None and (pk := _as_id(value)) is not None:
+            dept = Department.objects.filter(pk=pk).first()
         if dept is None:
             errors["department"] = _("Unknown department.")
         else:
@@ -128,8 +139,10 @@ def resolve_filters(
         errors["channel"] = _("Unknown channel.")
     if "customer" in given:
         value = given["customer"]
-        if value.isdigit():
-            customer_id = int(value)
+        if value.isascii() and value.isdigit():
+            customer_id = _as_id(value)
+            if customer_id is None:
+                errors["customer"] = _("Unknown customer account.")
         else:
             account = CustomerAccount.objects.filter(code=value).first()
             if account is None:

@@ -21,6 +21,7 @@ from kesu.analysis.report import build_monthly_report
 from kesu.analysis.report_data import KpiSummary, MonthlyReport
 from kesu.analysis.volume import parse_month, volume_set
 from kesu.api.auth import user_of
+from kesu.api.fields import MAX_YEAR, MIN_YEAR, Code, Str60, Str200
 from kesu.api.outputs import ErrorOut
 from kesu.complaints.errors import InvalidInput, PermissionDenied
 from kesu.workcal.arithmetic import SHANGHAI
@@ -28,25 +29,45 @@ from kesu.workcal.arithmetic import SHANGHAI
 router = Router(tags=["analysis"])
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+# Query strings are bounded (and refuse NUL, which PostgreSQL cannot compare) before the
+# analysis code looks anything up with them.
+Month = Str60
 
 
 def _instant(value: str, name: str) -> datetime:
     """'2026-10-01' (midnight, Asia/Shanghai) or an ISO datetime (Asia/Shanghai if naive)."""
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time.min, tzinfo=SHANGHAI)
-        moment = datetime.fromisoformat(value)
+            moment = datetime.combine(date.fromisoformat(value), time.min, tzinfo=SHANGHAI)
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(errors={name: _("Give a date (YYYY-MM-DD) or a time.")}) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    require_in_range(moment, name)
+    return moment
+
+
+def require_in_range(moment: date, name: str) -> None:
+    """Years the analysis can count in: its windows reach months and years around a period,
+    which overflows ``datetime`` near year 1 or 9999 (a 500 before)."""
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise InvalidInput(errors={name: _("The date is out of range.")})
+
+
+def month_period(month: str) -> Period:
+    """The month 'YYYY-MM' as a period, or a 422 naming ``month``."""
+    try:
+        period = Period.parse_month(month)
+    except ValueError:
+        raise InvalidInput(errors={"month": _("Give a month as YYYY-MM.")}) from None
+    require_in_range(period.start, "month")
+    return period
 
 
 def _period(start: str | None, end: str | None, month: str | None) -> Period:
     if month:
-        try:
-            return Period.parse_month(month)
-        except ValueError:
-            raise InvalidInput(errors={"month": _("Give a month as YYYY-MM.")}) from None
+        return month_period(month)
     if not start or not end:
         raise InvalidInput(errors={"start": _("Give a month, or a start and an end.")})
     begin, finish = _instant(start, "start"), _instant(end, "end")
@@ -58,15 +79,15 @@ def _period(start: str | None, end: str | None, month: str | None) -> Period:
 @router.get("/kpis", response={200: KpiSummary, **ERRORS}, operation_id="kpi_summary")
 def kpis(
     request: HttpRequest,
-    month: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    department: str | None = None,
-    category: str | None = None,
-    channel: str | None = None,
-    level: str | None = None,
-    customer: str | None = None,
-    handler: str | None = None,
+    month: Month | None = None,
+    start: Str60 | None = None,
+    end: Str60 | None = None,
+    department: Code | None = None,
+    category: Code | None = None,
+    channel: Code | None = None,
+    level: Code | None = None,
+    customer: Code | None = None,
+    handler: Str200 | None = None,
 ) -> KpiSummary:
     """The KPIs of SPEC §7 for ``month`` (YYYY-MM) or [``start``, ``end``) (dates are midnight
     Asia/Shanghai; ``end`` excluded), filtered, against the policy's targets. ``customer`` is
@@ -94,7 +115,7 @@ def kpis(
     operation_id="report_monthly_data",
 )
 def monthly_report(
-    request: HttpRequest, month: str, department: str | None = None
+    request: HttpRequest, month: Month, department: Code | None = None
 ) -> MonthlyReport:
     """The data of the monthly analysis report (YYYY-MM): every section as plain values."""
     user = user_of(request)
@@ -113,7 +134,7 @@ class VolumeOut(Schema):
 
 
 class VolumeIn(Schema):
-    volume: int = Field(ge=0)
+    volume: int = Field(ge=0, le=2**63 - 1)  # the column is a bigint
 
 
 def _volume_out(month: date, kind: str, department: str | None, volume: int | None) -> dict:
@@ -127,15 +148,16 @@ def _volume_out(month: date, kind: str, department: str | None, volume: int | No
 )
 def volume_get(
     request: HttpRequest,
-    month: str,
-    kind: str = VolumeKind.ORDERS,
-    department: str | None = None,
+    month: Month,
+    kind: Code = VolumeKind.ORDERS,
+    department: Code | None = None,
 ) -> dict[str, Any]:
     """A month's business volume (orders or waybills; the company's, or a department's)."""
     user = user_of(request)
     if not may_see_analysis(user):
         raise PermissionDenied()
     first = parse_month(month)
+    require_in_range(first, "month")
     row = (
         BusinessVolume.objects.filter(month=first, kind=kind, department__code=department).first()
         if department
@@ -146,19 +168,20 @@ def volume_get(
 
 @router.put(
     "/business-volume/{month}",
-    response={200: VolumeOut, **ERRORS},
+    response={200: VolumeOut, 400: ErrorOut, **ERRORS},
     operation_id="business_volume_set",
 )
 def volume_put(
     request: HttpRequest,
-    month: str,
+    month: Month,
     body: VolumeIn,
-    kind: str = VolumeKind.ORDERS,
-    department: str | None = None,
+    kind: Code = VolumeKind.ORDERS,
+    department: Code | None = None,
 ) -> dict[str, Any]:
     """Enter or correct a month's business volume (customer-service manager, executive,
     administrator)."""
     user = user_of(request)
     require_volume_entry(user)
+    require_in_range(parse_month(month), "month")
     row = volume_set(month=month, volume=body.volume, kind=kind, department=department, actor=user)
     return _volume_out(row.month, row.kind, department, row.volume)

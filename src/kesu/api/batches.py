@@ -127,10 +127,10 @@ def _alert(user: User, alert: BatchAlert) -> dict[str, Any]:
 
 @router.get(
     "/batch-alerts",
-    response={200: list[BatchAlertOut], 401: ErrorOut},
+    response={200: list[BatchAlertOut], 401: ErrorOut, 422: ErrorOut},
     operation_id="batch_alert_list",
 )
-def list_alerts(request: HttpRequest, status: str | None = None) -> list[dict[str, Any]]:
+def list_alerts(request: HttpRequest, status: Code | None = None) -> list[dict[str, Any]]:
     """Alerts touching complaints the caller may see, newest first (at most 200)."""
     user = user_of(request)
     qs = batches.visible_batch_alerts(user).order_by("-raised_at", "-id")

@@ -24,7 +24,13 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Erro
 
 @router.post(
     "/complaints",
-    response={200: ComplaintDetailOut, 201: ComplaintDetailOut, **ERRORS},
+    response={
+        200: ComplaintDetailOut,
+        201: ComplaintDetailOut,
+        400: ErrorOut,
+        409: ErrorOut,
+        **ERRORS,
+    },
     operation_id="complaint_create",
     summary="Record a complaint",
     description="A retried request with the same Idempotency-Key and body returns the first "

@@ -238,7 +238,7 @@ def _department(code: str | None) -> Department | None:
 
 @router.get(
     "/improvement/actions",
-    response={200: list[ActionOut], 401: ErrorOut},
+    response={200: list[ActionOut], 401: ErrorOut, 422: ErrorOut},
     operation_id="improvement_action_list",
 )
 def list_actions(
@@ -480,7 +480,7 @@ def _audit(a: Audit) -> dict[str, Any]:
 
 @router.get(
     "/improvement/audits",
-    response={200: list[AuditOut], 401: ErrorOut},
+    response={200: list[AuditOut], 401: ErrorOut, 422: ErrorOut},
     operation_id="audit_list",
 )
 def list_audits(

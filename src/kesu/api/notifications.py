@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from kesu.api.auth import user_of
+from kesu.api.fields import Id
 from kesu.api.outputs import ErrorOut
 from kesu.complaints.models import Complaint
 from kesu.outbox.inbox import inbox_page, mark_read, unread_count
@@ -33,7 +34,7 @@ class InboxOut(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = Field(
+    ids: list[Id] | None = Field(
         default=None, max_length=500, description="These notifications; omit for all."
     )
 
@@ -49,7 +50,7 @@ class ReadOut(Schema):
     operation_id="notification_list",
 )
 def list_notifications(
-    request: HttpRequest, unread: bool = False, before: int | None = None
+    request: HttpRequest, unread: bool = False, before: Id | None = None
 ) -> dict[str, Any]:
     """The caller's notifications, newest first, 30 per page."""
     user = user_of(request)
@@ -72,7 +73,7 @@ def list_notifications(
 
 @router.post(
     "/notifications/read",
-    response={200: ReadOut, 401: ErrorOut, 422: ErrorOut},
+    response={200: ReadOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut},
     operation_id="notification_mark_read",
 )
 def read(request: HttpRequest, body: ReadIn) -> dict[str, int]:

@@ -4,18 +4,41 @@ a report run; the reader's scope is the analysis access rule (``kesu.reports.sco
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Router
 
+from kesu.api.analysis import require_in_range
 from kesu.api.auth import user_of
+from kesu.api.fields import Code, Str60
+from kesu.api.outputs import ErrorOut
 from kesu.complaints.errors import InvalidInput
-from kesu.reports.models import ReportFormat, ReportSource
+from kesu.reports.models import CONTENT_TYPES, ReportFormat, ReportSource
 from kesu.reports.scope import report_department
 from kesu.reports.services import parse_month, report_generate
 
 router = Router(tags=["reports"])
+
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+
+
+def _file_response(fmt: str) -> dict[str, Any]:
+    """The 200 answer of a download: the file itself, in the format's media type."""
+    return {
+        "responses": {
+            200: {
+                "description": "The report file (Content-Disposition: attachment)",
+                "content": {
+                    CONTENT_TYPES[ReportFormat(fmt)].split(";")[0]: {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
+            }
+        }
+    }
 
 
 def _file(request: HttpRequest, month: str, fmt: str, department: str | None) -> HttpResponse:
@@ -25,6 +48,7 @@ def _file(request: HttpRequest, month: str, fmt: str, department: str | None) ->
         first = parse_month(month)
     except ValueError:
         raise InvalidInput(errors={"month": _("Give the month as YYYY-MM.")}) from None
+    require_in_range(first, "month")
     run = report_generate(
         month=first,
         fmt=fmt,
@@ -51,29 +75,39 @@ def _describe(fmt: str) -> str:
 
 @router.get(
     "/reports/monthly/{month}.pdf",
+    response=ERRORS,
     operation_id="report_monthly_pdf",
     url_name="report_monthly_pdf",
     description=_describe("pdf"),
+    openapi_extra=_file_response(ReportFormat.PDF),
 )
-def monthly_pdf(request: HttpRequest, month: str, department: str | None = None) -> HttpResponse:
+def monthly_pdf(request: HttpRequest, month: Str60, department: Code | None = None) -> HttpResponse:
     return _file(request, month, ReportFormat.PDF, department)
 
 
 @router.get(
     "/reports/monthly/{month}.xlsx",
+    response=ERRORS,
     operation_id="report_monthly_xlsx",
     url_name="report_monthly_xlsx",
     description=_describe("xlsx"),
+    openapi_extra=_file_response(ReportFormat.XLSX),
 )
-def monthly_xlsx(request: HttpRequest, month: str, department: str | None = None) -> HttpResponse:
+def monthly_xlsx(
+    request: HttpRequest, month: Str60, department: Code | None = None
+) -> HttpResponse:
     return _file(request, month, ReportFormat.XLSX, department)
 
 
 @router.get(
     "/reports/monthly/{month}.html",
+    response=ERRORS,
     operation_id="report_monthly_html",
     url_name="report_monthly_html",
     description=_describe("html"),
+    openapi_extra=_file_response(ReportFormat.HTML),
 )
-def monthly_html(request: HttpRequest, month: str, department: str | None = None) -> HttpResponse:
+def monthly_html(
+    request: HttpRequest, month: Str60, department: Code | None = None
+) -> HttpResponse:
     return _file(request, month, ReportFormat.HTML, department)
