@@ -198,4 +198,5 @@ def test_an_event_inserted_by_hand_is_found(preset, capsys):
     assert [(b.number, b.seq, b.problem) for b in breaks] == [(c.number, last.seq + 1, "altered")]
     with pytest.raises(SystemExit):
         call_command("audit", "verify", "--complaint", c.number)
-    assert f"{c.number}: " in capsys.readouterr().out
+    out = capsys.readouterr().out  # the command speaks the default language, Chinese
+    assert f"{c.number}：第 {last.seq + 1} 条事件" in out and "发现 1 处问题" in out

@@ -268,7 +268,9 @@ def test_endpoint_deactivated_after_queueing_is_not_called(receiver, complaint, 
 
 
 def test_no_endpoint_costs_one_query_per_transaction(complaint, django_assert_num_queries):
-    with django_assert_num_queries(3):  # two event inserts, one look for endpoints
+    # Per event: the timeline's last seal (kesu.complaints.audit) and the insert; the
+    # endpoints looked for once.
+    with django_assert_num_queries(5):
         _event(complaint)
         _event(complaint)
     assert _webhooks() == []
@@ -277,8 +279,9 @@ def test_no_endpoint_costs_one_query_per_transaction(complaint, django_assert_nu
 def test_endpoints_cost_one_insert_per_event(receiver, complaint, django_assert_num_queries):
     _endpoint(receiver.url, name="a")
     _endpoint(receiver.url, name="b")
-    # Per event: its insert and one bulk insert of its webhook rows; the endpoints once.
-    with django_assert_num_queries(5):
+    # Per event: the timeline's last seal, its insert and one bulk insert of its webhook rows;
+    # the endpoints once.
+    with django_assert_num_queries(7):
         _event(complaint)
         _event(complaint)
     assert len(_webhooks()) == 4
@@ -286,12 +289,15 @@ def test_endpoints_cost_one_insert_per_event(receiver, complaint, django_assert_
 
 def test_the_endpoint_list_lasts_one_transaction(receiver, complaint, django_assert_num_queries):
     _endpoint(receiver.url)
-    # Savepoint, event, endpoints, webhook row, rollback to and release the savepoint.
-    with django_assert_num_queries(6), pytest.raises(RuntimeError), transaction.atomic():
+    # Savepoint, last seal, event, endpoints, webhook row, rollback to and release the
+    # savepoint.
+    with django_assert_num_queries(7), pytest.raises(RuntimeError), transaction.atomic():
         _event(complaint)
         raise RuntimeError("rolled back")
     assert _webhooks() == []
-    with django_assert_num_queries(3):  # a new transaction looks again
+    with django_assert_num_queries(
+        4
+    ):  # a new transaction looks again: seal, event, endpoints, webhook row
         _event(complaint)
     assert len(_webhooks()) == 1
 
