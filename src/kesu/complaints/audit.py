@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -138,7 +138,7 @@ class Break:
 class Report:
     complaints: int = 0
     events: int = 0
-    breaks: list[Break] | None = None
+    breaks: list[Break] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -165,7 +165,7 @@ def verify(*, complaint: Complaint | None = None, chunk: int = 5000) -> Report:
     qs = Event.objects.order_by("complaint_id", "seq")
     if complaint is not None:
         qs = qs.filter(complaint=complaint)
-    report = Report(breaks=[])
+    report = Report()
 
     def rows() -> Iterator[dict[str, Any]]:
         last = None

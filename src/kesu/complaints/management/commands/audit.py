@@ -27,7 +27,7 @@ class Command(BaseCommand):
             if complaint is None:
                 raise CommandError(_("No complaint numbered %(n)s.") % {"n": opts["complaint"]})
         report = verify(complaint=complaint)
-        for b in report.breaks or []:
+        for b in report.breaks:
             when = timezone.localtime(b.at).strftime("%Y-%m-%d %H:%M") if b.at else ""
             if b.problem == "missing":
                 text = _(
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         ) % {
             "events": report.events,
             "complaints": report.complaints,
-            "breaks": len(report.breaks or []),
+            "breaks": len(report.breaks),
         }
         self.stdout.write(summary)
         if not report.ok:
