@@ -37,6 +37,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from phrases import COMPANIES, DEMANDS, GIVEN, MIDDLES, OPENINGS, SURNAMES  # noqa: E402
 
 from kesu.accounts.models import Department, Role, User  # noqa: E402
 from kesu.policy.loader import active_policy, policy_load  # noqa: E402
@@ -49,46 +50,6 @@ BIG_TABLES = (
     "complaints_callback",
     "complaints_customer",
 )
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明"]
-COMPANIES = [
-    "上海恒昌贸易有限公司",
-    "苏州华信电子有限公司",
-    "杭州禾田餐饮管理有限公司",
-    "无锡第三中学食堂",
-    "南京新城物流有限公司",
-    "宁波海达进出口有限公司",
-    "合肥科远机械制造有限公司",
-    "广州骏丰商贸有限公司",
-]
-OPENINGS = [
-    "我司于上周下单的货物",
-    "订单约定的交货日期已过",
-    "快递显示已签收但实际未收到",
-    "收到的货物外包装严重破损",
-    "客服电话多次无人接听",
-    "发票抬头与合同不符",
-    "配送人员态度恶劣",
-    "运费比报价高出不少",
-    "货物型号与订单不一致",
-    "冷链运输的食材到货时已经解冻",
-]
-MIDDLES = [
-    "至今没有任何说明，",
-    "已经影响到我们的生产安排，",
-    "多次联系都没有得到答复，",
-    "仓库说是承运商的问题，承运商又说是仓库的问题，",
-    "现场拍了照片和视频，",
-    "签收单上的数量也对不上，",
-    "之前也出现过类似情况，",
-]
-DEMANDS = [
-    "请尽快核实并给出处理方案。",
-    "要求赔偿损失并书面说明原因。",
-    "希望三天内补发货物。",
-    "请安排专人跟进并回电。",
-    "要求退还多收的费用。",
-]
 
 
 def sql_array(values: list[str]) -> str:

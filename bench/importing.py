@@ -30,16 +30,17 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kesu.settings")
+
+from phrases import COMPANIES, DEMANDS, GIVEN, MIDDLES, OPENINGS, SURNAMES  # noqa: E402
+from proc import measured, status_kb  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 IMPORTER = "bench_importer"
@@ -51,46 +52,6 @@ TRUNCATE = (
     "outbox_notification",
 )
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明"]
-COMPANIES = [
-    "上海恒昌贸易有限公司",
-    "苏州华信电子有限公司",
-    "杭州禾田餐饮管理有限公司",
-    "无锡第三中学食堂",
-    "南京新城物流有限公司",
-    "宁波海达进出口有限公司",
-    "合肥科远机械制造有限公司",
-    "广州骏丰商贸有限公司",
-]
-OPENINGS = [
-    "我司于上周下单的货物",
-    "订单约定的交货日期已过",
-    "快递显示已签收但实际未收到",
-    "收到的货物外包装严重破损",
-    "客服电话多次无人接听",
-    "发票抬头与合同不符",
-    "配送人员态度恶劣",
-    "运费比报价高出不少",
-    "货物型号与订单不一致",
-    "冷链运输的食材到货时已经解冻",
-]
-MIDDLES = [
-    "至今没有任何说明，",
-    "已经影响到我们的生产安排，",
-    "多次联系都没有得到答复，",
-    "仓库说是承运商的问题，承运商又说是仓库的问题，",
-    "现场拍了照片和视频，",
-    "签收单上的数量也对不上，",
-    "之前也出现过类似情况，",
-]
-DEMANDS = [
-    "请尽快核实并给出处理方案。",
-    "要求赔偿损失并书面说明原因。",
-    "希望三天内补发货物。",
-    "请安排专人跟进并回电。",
-    "要求退还多收的费用。",
-]
 OUTCOMES = [
     "已补发货物，客户确认收货。",
     "已按合同赔付，客户接受。",
@@ -204,17 +165,6 @@ def write_workbook(
 # --- the child: one import ---------------------------------------------------------------------
 
 
-def _status_kb(pid: int | str, key: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def child(args: argparse.Namespace) -> None:
     """Import ``args.child`` as the bench agent; write the figures as JSON to ``args.out``."""
     import django
@@ -227,7 +177,7 @@ def child(args: argparse.Namespace) -> None:
 
     actor = User.objects.get(username=IMPORTER)
     connection.close()
-    baseline_kb = _status_kb("self", "VmRSS")
+    baseline_kb = status_kb("self", "VmRSS")
     sql: dict[str, list[float]] = {}
 
     progress = open(args.out + ".progress", "w")  # noqa: SIM115 — closed below
@@ -247,7 +197,7 @@ def child(args: argparse.Namespace) -> None:
                 stored += 1
                 if stored % 1000 == 0:  # rows stored, seconds, RSS: the rate as it goes
                     elapsed = time.perf_counter() - started
-                    rss = _status_kb("self", "VmRSS")
+                    rss = status_kb("self", "VmRSS")
                     progress.write(f"{stored} {elapsed:.1f} {rss}\n")
                     progress.flush()
 
@@ -289,7 +239,7 @@ def child(args: argparse.Namespace) -> None:
             for k, (c, t) in sorted(sql.items(), key=lambda kv: -kv[1][1])[:20]
         ],
         "baseline_rss_kb": baseline_kb,
-        "vmhwm_kb": _status_kb("self", "VmHWM"),
+        "vmhwm_kb": status_kb("self", "VmHWM"),
     }
     if profiler:
         result["profile"] = _kesu_functions(profiler, report.rows)
@@ -348,53 +298,28 @@ def run_child(args: argparse.Namespace, path: Path, *, profile: bool = False) ->
     )
     if args.debug:
         env["KESU_ENV"] = "development"
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    samples: list[tuple[float, int]] = []
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(1.0):
-            rss = _status_kb(proc.pid, "VmRSS")
-            if rss:
-                samples.append((round(time.monotonic() - started, 1), rss))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    deadline = started + args.timeout
-    status, usage = 0, None
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            done.set()
-            partial = {
-                "timed_out": True,
-                "timeout": args.timeout,
-                "peak_rss_kb": usage.ru_maxrss,
-                "progress": _progress(out),
-                "rss_samples_kb": samples[:: max(1, len(samples) // 30)],
-            }
-            Path(str(out) + ".partial").write_text(json.dumps(partial))
-            raise SystemExit(
-                f"import of {path.name} passed --timeout {args.timeout} s: killed; progress "
-                f"(rows stored, seconds, VmRSS KiB) in {out}.partial: {partial['progress'][-3:]}"
-            )
-        time.sleep(0.2)
-    done.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0 or not out.exists():
-        raise SystemExit(f"import child failed with status {proc.returncode}")
+    run = measured(cmd, env, args.timeout, interval=1.0, capture=False)
+    samples = run["samples"][:: max(1, len(run["samples"]) // 30)]
+    if run["timed_out"]:
+        partial = {
+            "timed_out": True,
+            "timeout": args.timeout,
+            "peak_rss_kb": run["peak_rss_kb"],
+            "progress": _progress(out),
+            "rss_samples_kb": samples,
+        }
+        Path(str(out) + ".partial").write_text(json.dumps(partial))
+        raise SystemExit(
+            f"import of {path.name} passed --timeout {args.timeout} s: killed; progress "
+            f"(rows stored, seconds, VmRSS KiB) in {out}.partial: {partial['progress'][-3:]}"
+        )
+    if run["exit"] != 0 or not out.exists():
+        raise SystemExit(f"import child failed with status {run['exit']}")
     result = json.loads(out.read_text())
-    result["wall_seconds"] = time.monotonic() - started
-    result["peak_rss_kb"] = usage.ru_maxrss  # KiB on Linux: this child's own peak
-    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
-    step = max(1, len(samples) // 30)
-    result["rss_samples_kb"] = samples[::step]
+    result["wall_seconds"] = run["wall_seconds"]
+    result["peak_rss_kb"] = run["peak_rss_kb"]  # KiB on Linux: this child's own peak
+    result["cpu_seconds"] = run["cpu_seconds"]
+    result["rss_samples_kb"] = samples
     result["progress"] = _progress(out)
     return result
 

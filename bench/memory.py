@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kesu.settings")
 
 from intake import free_port, issue_token, server_env, start_gunicorn  # noqa: E402
+from proc import measured, status_kb  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SEARCH = "外包装破损"
@@ -104,17 +105,6 @@ end
 
 
 # --- /proc -------------------------------------------------------------------------------------
-
-
-def status_kb(pid: int, key: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def pss_kb(pid: int) -> int:
@@ -354,51 +344,6 @@ def web_round(
 
 
 # --- (b) and (c): a child process --------------------------------------------------------------
-
-
-def measured(cmd: list[str], env: dict[str, str], timeout: int) -> dict:
-    """Run ``cmd``; its wall time, peak RSS (``ru_maxrss`` of this very child) and VmRSS
-    samples."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    samples: list[tuple[float, int]] = []
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.5):
-            rss = status_kb(proc.pid, "VmRSS")
-            if rss:
-                samples.append((round(time.monotonic() - started, 1), rss))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
-    reader.start()
-    deadline = started + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.1)
-    done.set()
-    sampler.join()
-    reader.join(timeout=5)
-    code = os.waitstatus_to_exitcode(status)
-    return {
-        "exit": code,
-        "wall_seconds": time.monotonic() - started,
-        "peak_rss_kb": usage.ru_maxrss,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "samples_kb": samples[:: max(1, len(samples) // 40)],
-        "output_tail": "".join(output)[-1500:],
-    }
 
 
 def report_job(args: argparse.Namespace, env: dict[str, str]) -> list[dict]:
