@@ -92,3 +92,19 @@ def test_digest_lists_twenty_numbers_and_counts_the_rest(preset, monkeypatch):
     assert context["numbers"] == "、".join(c.number for c in complaints[:2])
     assert context["more"] == f" 等 {len(complaints)} 个投诉"
     assert context["_en"]["more"] == f" and {len(complaints) - 2} more complaints"
+
+
+def test_many_warnings_make_one_digest_pointing_to_the_due_soon_queue(preset):
+    preset("b2b")
+    p = make_people()
+    received(p, sweep.DIGEST_AFTER + 2)
+    first = Milestone.objects.filter(status="open").order_by("warn_at").first()
+    assert first.warn_at < first.due_at
+    result = sweep_deadlines(now=first.warn_at)
+    assert result.warned >= sweep.DIGEST_AFTER + 2 and not result.breached
+    [digest] = OutboxMessage.objects.filter(
+        recipient__username="agent", event="milestone.warning_digest", channel="inapp"
+    )
+    assert digest.context["count"] == result.warned
+    assert digest.context["link"].endswith("/console/queue/due_soon/")
+    assert breach_rows("agent", "milestone.warning") == []

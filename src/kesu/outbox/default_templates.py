@@ -355,13 +355,16 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
     # (after an outage, a holiday backlog): complaints.services.sweep.DIGEST_AFTER.
     ("milestone.warning_digest", ZH): {
         "subject": "{count} 个投诉节点即将超时",
-        "body": "以下投诉共 {count} 个节点即将到期：{numbers}{more}。\n请及时处理：\n{link}",
+        "body": (
+            "以下投诉共 {count} 个节点即将到期：{numbers}{more}。\n"
+            "请及时处理，即将超时队列：\n{link}"
+        ),
     },
     ("milestone.warning_digest", EN): {
         "subject": "{count} complaint deadlines are close",
         "body": (
             "{count} deadlines of these complaints are close: {numbers}{more}.\n"
-            "Please act in time:\n{link}"
+            "Please act in time; the due-soon queue:\n{link}"
         ),
     },
     ("milestone.breached_digest", ZH): {

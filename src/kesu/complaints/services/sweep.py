@@ -121,19 +121,17 @@ class _Notices:
     def messages(self) -> list[OutboxMessage]:
         rows: list[OutboxMessage] = []
         for event, notices in self._by_event.items():
-            people: dict[int, User] = {}
-            per_person: dict[int, list[_Notice]] = defaultdict(list)
+            per_person: dict[User, list[_Notice]] = defaultdict(list)
             for notice in notices:
                 for user in dict.fromkeys(u for u in notice.users if u is not None):
-                    people[user.pk] = user
-                    per_person[user.pk].append(notice)
+                    per_person[user].append(notice)
             one_by_one: dict[_Notice, list[User]] = defaultdict(list)
-            for pk, theirs in per_person.items():
+            for user, theirs in per_person.items():
                 if len(theirs) > DIGEST_AFTER:
-                    rows += _digest(event, people[pk], theirs)
+                    rows += _digest(event, user, theirs)
                 else:
                     for notice in theirs:
-                        one_by_one[notice].append(people[pk])
+                        one_by_one[notice].append(user)
             for notice in notices:
                 if notice in one_by_one:
                     ms = notice.milestone
@@ -151,8 +149,11 @@ def _digest(event: str, user: User, notices: list[_Notice]) -> list[OutboxMessag
     numbers = list(dict.fromkeys(n.complaint.number for n in notices))
     shown = numbers[:DIGEST_NUMBERS]
     hidden = len(numbers) - len(shown)
-    queue = settings.KESU_BASE_URL.rstrip("/") + reverse("console:queue", args=["overdue"])
+    # Warnings point to the queue of deadlines near their end, breaches to the overdue one.
+    slug = "due_soon" if event == "milestone.warning" else "overdue"
+    queue = settings.KESU_BASE_URL.rstrip("/") + reverse("console:queue", args=[slug])
     first = min(n.milestone.pk for n in notices)
+    rules = notices[0].complaint.policy.doc.notifications
     return plan_messages(
         event=f"{event}_digest",
         complaint_id=None,
@@ -170,8 +171,8 @@ def _digest(event: str, user: User, notices: list[_Notice]) -> list[OutboxMessag
         # The batch's milestones are marked in the same transaction: a repeat cannot happen,
         # the key only keeps the row unique like every other sweep message.
         dedupe_key=f"{event}-digest-{first}-{len(notices)}",
-        max_attempts=notices[0].complaint.policy.doc.notifications.max_attempts,
-        staff_email=notices[0].complaint.policy.doc.notifications.staff_email,
+        max_attempts=rules.max_attempts,
+        staff_email=rules.staff_email,
     )
 
 
