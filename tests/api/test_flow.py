@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kesu.complaints.models import Event
 from kesu.complaints.states import State
+from tests.support.files import PDF, PNG
 
 
 def ok(response, status: int = 200) -> dict:
@@ -146,7 +147,7 @@ def test_outsiders_get_404_on_actions(world):
     ):
         r = world.post(who, path, body)
         assert r.status_code == 404, (who, path, r.json())
-    photo = SimpleUploadedFile("a.png", b"\x89PNG", content_type="image/png")
+    photo = SimpleUploadedFile("a.png", PNG, content_type="image/png")
     r = world.upload("customer_b", f"{base}/attachments", {"file": photo})
     assert r.status_code == 404
     assert Event.objects.filter(complaint=c).count() == events
@@ -187,7 +188,7 @@ def test_merge_into_unknown_number_is_a_field_error(world):
 def test_attachment_upload(world):
     c = world.build(State.INVESTIGATING)
     path = f"/complaints/{c.number}/attachments"
-    photo = SimpleUploadedFile("签收单.png", b"\x89PNG fake", content_type="image/png")
+    photo = SimpleUploadedFile("签收单.png", PNG, content_type="image/png")
     r = world.upload("customer_a", path, {"file": photo})
     assert r.status_code == 201, r.json()
     assert r.json()["name"] == "签收单.png" and r.json()["visible_to_customer"] is True
@@ -196,6 +197,6 @@ def test_attachment_upload(world):
     assert r.status_code == 422 and "file" in r.json()["errors"]
     r = world.upload("handler", path, {})
     assert r.status_code == 422 and "file" in r.json()["errors"]
-    doc = SimpleUploadedFile("a.pdf", b"%PDF", content_type="application/pdf")
+    doc = SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf")
     r = world.upload("handler", path, {"file": doc, "visible_to_customer": "false", "version": 1})
     assert r.status_code == 409  # stale version

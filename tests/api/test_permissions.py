@@ -24,6 +24,7 @@ from kesu.complaints.models import Complaint, Event
 from kesu.complaints.services import transitions
 from kesu.complaints.states import State
 from tests.api.conftest import NOW, World
+from tests.support.files import PNG
 
 S = State
 ROLES = {
@@ -215,7 +216,7 @@ def call(w: World, who: str, op: Op, c: Complaint, extra: dict[str, Any]):
     path = f"/complaints/{c.number}/" + op.path.format(**extra)
     caller = None if who == "anonymous" else who
     if op.upload:
-        photo = SimpleUploadedFile("照片.png", b"\x89PNG\r\n", content_type="image/png")
+        photo = SimpleUploadedFile("照片.png", PNG, content_type="image/png")
         return w.upload(caller, path, {"file": photo})
     return w.post(caller, path, op.body(w, c, extra))
 

@@ -18,6 +18,7 @@ from kesu.improvement import access, services
 from kesu.improvement.models import ActionEvent, ActionStatus, ImprovementAction
 from kesu.outbox.models import OutboxMessage
 from tests.improvement.conftest import DEPT, NOW
+from tests.support.files import PDF
 
 
 def snapshot(action: ImprovementAction) -> tuple:
@@ -160,11 +161,11 @@ def test_evidence_files_follow_the_complaint_attachment_rules(imp):
         services.action_complete(action=a, actor=imp.users["handler"], evidence="e", files=[bad])
     assert imp.refresh(a).status == ActionStatus.OPEN
     good = services.EvidenceFile(
-        name="a/b.pdf", content=b"%PDF-1.4", content_type="application/pdf"
+        name="a/b.pdf", content=PDF, content_type="application/pdf"
     )
     services.action_complete(action=a, actor=imp.users["handler"], evidence="e", files=[good])
     (att,) = a.attachments.all()
-    assert att.name == "ab.pdf" and att.size == 8
+    assert att.name == "ab.pdf" and att.size == len(PDF)
 
 
 @pytest.mark.parametrize(

@@ -271,10 +271,11 @@ def action_complete(
         row.save(update_fields=["status", "evidence", "done_at", "check_due_at", "updated_at"])
         names = []
         for f in files:
+            checked = checked_upload(f.name, f.content, f.content_type, field="files")
             att = ActionAttachment(
                 action=row,
-                name=checked_upload(f.name, f.content, f.content_type, field="files"),
-                content_type=f.content_type,
+                name=checked.name,
+                content_type=checked.content_type,
                 size=len(f.content),
                 sha256=hashlib.sha256(f.content).hexdigest(),
                 uploaded_by=actor,

@@ -16,9 +16,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from kesu.complaints import filetypes
 from kesu.complaints.errors import InvalidInput
 
-ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
+ACCEPTED_TYPES = (filetypes.JPEG, filetypes.PNG, filetypes.GIF, filetypes.WEBP, filetypes.PDF)
 ACCEPT = ",".join(ACCEPTED_TYPES)  # the file input's hint to the browser; the server decides
 IMAGE_TYPES = frozenset(t for t in ACCEPTED_TYPES if t.startswith("image/"))
 
@@ -32,18 +33,8 @@ class CheckedFile:
 
 def sniff(content: bytes) -> str | None:
     """The accepted type ``content`` really is, by its signature, or None."""
-    head = content[:12]
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    return None
+    found = filetypes.sniff(content)
+    return found if found in ACCEPTED_TYPES else None
 
 
 def max_file_bytes() -> int:

@@ -4,6 +4,7 @@ attachments, reassignment, level changes, root cause, tasks, meetings, deadline 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Role, User
+from kesu.complaints import filetypes
 from kesu.complaints.access import Actor
 from kesu.complaints.errors import GuardFailed, InvalidInput, PermissionDenied
 from kesu.complaints.lifecycle import IN_HANDLING
@@ -37,20 +39,23 @@ from kesu.complaints.services.notifications import managers_of, owners_of
 from kesu.complaints.states import State
 
 CONTACT_CHANNELS = ("phone", "email", "sms", "letter", "visit", "chat", "portal", "wechat")
-ALLOWED_UPLOAD_TYPES = {
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "application/pdf",
-    "text/plain",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/msword",
-    "application/vnd.ms-excel",
-    "audio/mpeg",
-    "audio/wav",
-}
+# What staff may attach, as found from the content (kesu.complaints.filetypes).
+ALLOWED_UPLOAD_TYPES = frozenset(
+    {
+        filetypes.JPEG,
+        filetypes.PNG,
+        filetypes.GIF,
+        filetypes.WEBP,
+        filetypes.PDF,
+        filetypes.TEXT,
+        filetypes.DOCX,
+        filetypes.XLSX,
+        filetypes.DOC,
+        filetypes.XLS,
+        filetypes.MP3,
+        filetypes.WAV,
+    }
+)
 
 
 def _local(moment: datetime | None) -> str:
@@ -165,16 +170,34 @@ def complaint_add_info(
         return event
 
 
-def checked_upload(name: str, content: bytes, content_type: str, *, field: str = "file") -> str:
-    """Staff uploads' rules (size, accepted types), for complaint attachments and improvement
-    evidence alike: refuses a bad file under ``field``, returns the name safe to show."""
+@dataclass(frozen=True)
+class CheckedUpload:
+    name: str  # safe to show and to store
+    content_type: str  # as found from the content, the one stored and served
+
+
+def checked_upload(
+    name: str, content: bytes, content_type: str, *, field: str = "file"
+) -> CheckedUpload:
+    """Staff uploads' rules (size, accepted types by content), for complaint attachments and
+    improvement evidence alike: refuses a bad file under ``field``. A file whose content is
+    not the type it claims, or that claims a type not accepted (an ``.exe``, an HTML page), is
+    refused; a client that claims nothing particular (``application/octet-stream``) gets the
+    type found."""
     if not content:
         raise InvalidInput(errors={field: _("The file is empty.")})
     if len(content) > settings.KESU_MAX_UPLOAD_BYTES:
         raise InvalidInput(errors={field: _("The file is too large.")})
-    if content_type not in ALLOWED_UPLOAD_TYPES:
+    claimed = (content_type or "").split(";")[0].strip().lower()
+    found = filetypes.sniff(content, claimed)
+    if found not in ALLOWED_UPLOAD_TYPES or not (
+        claimed in ALLOWED_UPLOAD_TYPES or claimed in filetypes.UNSPECIFIED
+    ):
         raise InvalidInput(errors={field: _("This type of file is not accepted.")})
-    return "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")[:200] or "file"
+    if claimed in ALLOWED_UPLOAD_TYPES and claimed.split("/")[0] != found.split("/")[0]:
+        raise InvalidInput(errors={field: _("The content of the file does not match its type.")})
+    safe = "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")[:200]
+    return CheckedUpload(name=safe.strip() or "file", content_type=found)
 
 
 def complaint_add_attachment(
@@ -187,24 +210,24 @@ def complaint_add_attachment(
     visible_to_customer: bool = True,
     now: datetime | None = None,
 ) -> Attachment:
-    safe_name = checked_upload(name, content, content_type)
+    checked = checked_upload(name, content, content_type)
     with complaint_change(complaint, actor=actor, action="add_attachment", now=now) as ch:
         c = ch.complaint
         att = Attachment(
             complaint=c,
-            name=safe_name,
-            content_type=content_type,
+            name=checked.name,
+            content_type=checked.content_type,
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
             uploaded_by=ch.by,
             uploaded_at=ch.now,
             visible_to_customer=visible_to_customer or actor.role == Role.CUSTOMER,
         )
-        att.file.save(safe_name, ContentFile(content), save=False)
+        att.file.save(checked.name, ContentFile(content), save=False)
         att.save()
         ch.event(
             EventKind.ATTACHMENT,
-            data={"attachment": att.pk, "name": safe_name, "size": len(content)},
+            data={"attachment": att.pk, "name": checked.name, "size": len(content)},
             visible_to_customer=att.visible_to_customer,
         )
     return att
