@@ -69,6 +69,9 @@ def serve(argv: list[str]) -> int:
             str(args.web_workers),
             "--access-logfile",
             "-",
+            # Its lines without the customers' private portal links (kesu.logjson).
+            "--logger-class",
+            "kesu.gunicorn_conf.PrivateLinkLogger",
             # One control socket per user (~/.gunicorn/gunicorn.ctl): a second kesu (or any
             # gunicorn) on the machine would fight over it; the embedded run needs none.
             "--no-control-socket",

@@ -23,7 +23,7 @@ from typing import Any
 
 from gunicorn import glogging
 
-from kesu.logjson import JsonFormatter
+from kesu.logjson import JsonFormatter, RedactPrivateLinks
 
 _production = os.environ.get("KESU_ENV", "development") == "production"
 _json = os.environ.get("KESU_LOG_FORMAT", "json" if _production else "text") == "json"
@@ -46,7 +46,20 @@ proc_name = "kesu-web"
 control_socket_disable = True
 
 
-class JsonLogger(glogging.Logger):
+_REDACT = RedactPrivateLinks()
+
+
+class PrivateLinkLogger(glogging.Logger):
+    """gunicorn's logger without customers' private portal links in its lines: the access log
+    names every path and request line (kesu.logjson.RedactPrivateLinks)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(_REDACT)
+
+
+class JsonLogger(PrivateLinkLogger):
     """gunicorn's logger with every line a JSON object (kesu.logjson.JsonFormatter)."""
 
     def setup(self, cfg: Any) -> None:
@@ -84,5 +97,4 @@ class JsonLogger(glogging.Logger):
         )
 
 
-if _json:
-    logger_class = JsonLogger
+logger_class = JsonLogger if _json else PrivateLinkLogger

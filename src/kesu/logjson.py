@@ -6,6 +6,11 @@ handler; gunicorn's access and error logs use it too (``kesu.gunicorn_conf``). E
 object (the outbox's ``log_event``) is merged into the line instead, and the ``extra`` fields of
 a record (Django's ``status_code``, gunicorn's access fields) are added beside them. A record
 with an exception carries its traceback in ``exc_info``.
+
+No line holds a customer's private portal link (``/portal/c/<token>/``, the follow-up form's
+``?after=<token>``): the link is the key to a complaint, and logs are read and kept by more
+people than the complaint. :class:`RedactPrivateLinks` (on the console handler and gunicorn's
+logs) and :class:`JsonFormatter` write ``/portal/c/…/`` instead.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from typing import Any
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -21,6 +27,34 @@ _STANDARD = frozenset(
     | {"message", "asctime", "color_message"}
 )
 _BASE = ("time", "level", "logger")
+
+# The key in a portal path or a follow-up query; a backslash ends it too, so a JSON escape
+# next to a (wrong) token is never cut in half.
+_PRIVATE_LINK = re.compile(
+    r"(/portal/c/)[^/\s?#\"'\\]+|(/portal/\?(?:[^&\s#\"'\\]*&)*after=)[^&\s#\"'\\]+"
+)
+
+
+def redact_private_links(text: str) -> str:
+    return _PRIVATE_LINK.sub(lambda m: (m.group(1) or m.group(2)) + "…", text)
+
+
+class RedactPrivateLinks(logging.Filter):
+    """Take private portal links out of a record's message and text fields (gunicorn's
+    ``path``), whatever the formatter; every record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # a broken record: the handler reports it as it would have
+        clean = redact_private_links(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, redact_private_links(value))
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,7 +84,8 @@ class JsonFormatter(logging.Formatter):
             line["exc_info"] = record.exc_text
         if record.stack_info:
             line["stack_info"] = self.formatStack(record.stack_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        # Also what ``default=str`` made of objects (Django's ``request`` names its path).
+        return redact_private_links(json.dumps(line, ensure_ascii=False, default=str))
 
 
 def _json_object(message: str) -> dict[str, Any] | None:

@@ -13,7 +13,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from kesu.web.rate import Rate, parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent
 ENVIRONMENT = os.environ.get("KESU_ENV", "development")
@@ -30,6 +33,13 @@ def _env_list(name: str, default: str = "") -> list[str]:
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     return default if value in (None, "") else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_rate(name: str, default: str) -> Rate:
+    try:
+        return parse_rate(os.environ.get(name) or default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
 
 
 if PRODUCTION:
@@ -82,6 +92,7 @@ MIDDLEWARE = [
     # First: /healthz and /readyz answer before host checks, TLS redirects, sessions and CSRF,
     # so a load balancer probing by IP over plain HTTP gets the real answer (kesu.web.health).
     "kesu.web.health.HealthCheckMiddleware",
+    "kesu.web.dbdown.DatabaseUnavailableMiddleware",  # database out of reach: 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,6 +103,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
+    # Refuses sign-ins from a client network with too many recent failures (before axes).
+    "kesu.web.signin_limit.SigninAddressLimitMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -110,8 +125,22 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KESU_SIGNIN_LOCK_MINUT
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kesu.web.views.signin_locked"
-AXES_CLIENT_IP_CALLABLE = "kesu.portal.ratelimit.client_address"
+AXES_CLIENT_IP_CALLABLE = "kesu.web.ratelimit.client_address"
 AXES_VERBOSE = False
+# Password spraying (one address, many usernames) is caught by a second, higher limit per
+# client network that axes cannot express beside the per-username one (one failure limit for
+# every parameter): KESU_SIGNIN_ADDRESS_FAILURES failed sign-ins per window from one network,
+# then its sign-ins are refused until the window ends (kesu.web.signin_limit, decision 0009).
+KESU_SIGNIN_ADDRESS_FAILURES = _env_rate("KESU_SIGNIN_ADDRESS_FAILURES", "30/15min")
+
+# API rate limits per bearer token (kesu.api.auth, docs/decisions/0009): reads (GET, HEAD) and
+# writes are counted apart, in fixed windows in the database, so every web process shares the
+# count; over the limit the API answers 429 with Retry-After. KESU_API_TOKEN_FAILURES: unknown
+# or revoked tokens per client network and window; past it, bearer requests from that network
+# are refused before the token is looked up (token guessing).
+KESU_API_RATE = _env_rate("KESU_API_RATE", "600/min")
+KESU_API_WRITE_RATE = _env_rate("KESU_API_WRITE_RATE", "120/min")
+KESU_API_TOKEN_FAILURES = _env_rate("KESU_API_TOKEN_FAILURES", "20/10min")
 
 ROOT_URLCONF = "kesu.urls"
 LOGIN_URL = "login"
@@ -159,13 +188,20 @@ else:
     # queries gain nothing from it; KESU_PG_JIT=1 turns it back on.
     if os.environ.get("KESU_PG_JIT", "0") != "1":
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # A database host that does not answer fails the request in seconds (a 503, kesu.web.dbdown)
+    # instead of holding a web worker until its timeout; ?connect_timeout= in the URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # Staff sign in with a password alone: 12 characters rather than Django's 8 (decision 0010).
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -234,6 +270,9 @@ KESU_WEBHOOK_TIMEOUT = float(os.environ.get("KESU_WEBHOOK_TIMEOUT", "10"))
 
 # Public base URL used in messages to customers (private portal links).
 KESU_BASE_URL = os.environ.get("KESU_BASE_URL", "http://127.0.0.1:8000")
+# Days a customer's private link keeps working after the complaint is finished; after a
+# closure never less than the policy's reopen window (docs/portal.md).
+KESU_PORTAL_LINK_DAYS = int(os.environ.get("KESU_PORTAL_LINK_DAYS", "90"))
 KESU_MAX_UPLOAD_BYTES = int(os.environ.get("KESU_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 
 
@@ -268,11 +307,37 @@ KESU_MAILBOXES = _mailboxes()
 KESU_TLS = _env_flag("KESU_TLS", PRODUCTION)
 if _env_flag("KESU_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# How many reverse proxies append to X-Forwarded-For: the portal's rate limit counts the
-# client found there (kesu.portal.ratelimit); 0 counts REMOTE_ADDR.
+# How many reverse proxies append to X-Forwarded-For: the rate limits (portal submissions,
+# sign-in and API token failures) count the client found there (kesu.web.ratelimit); 0 counts
+# REMOTE_ADDR.
 KESU_TRUSTED_PROXIES = int(os.environ.get("KESU_TRUSTED_PROXIES", "0"))
-if PRODUCTION:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# Security headers (docs/decisions/0010-security-headers.md), sent in every environment.
+# Django's defaults, written out so the policy is read in one place.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: htmx and the API page take the token from the page.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# No inline script, no eval, no inline style attribute anywhere: page scripts are static files
+# (web/static/web/*.js) and htmx is told not to inject its indicator <style> nor eval
+# (base.html's htmx-config). The monthly report's stylesheet is inlined in its pages (it is
+# shared with the standalone file and the PDF) and carries the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 if KESU_TLS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -303,8 +368,14 @@ LOGGING = {
         # JSON events from its text output (tests/support/processes.py).
         "text": {"format": "%(message)s"},
     },
+    # No private portal link in any line (kesu.logjson.RedactPrivateLinks).
+    "filters": {"private_links": {"()": "kesu.logjson.RedactPrivateLinks"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": KESU_LOG_FORMAT},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": KESU_LOG_FORMAT,
+            "filters": ["private_links"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("KESU_LOG_LEVEL", "INFO")},
     "loggers": {

@@ -61,6 +61,7 @@ def test_openapi_document(client, db):
         "/api/v1/complaints",
         "/api/v1/complaints/{number}",
         "/api/v1/complaints/{number}/timeline",
+        "/api/v1/complaints/{number}/portal-link",
         "/api/v1/policy",
         "/api/v1/me",
         "/api/v1/batch-alerts",
@@ -90,6 +91,9 @@ def test_openapi_document(client, db):
         "/api/v1/improvement/audits/{audit_id}",
         "/api/v1/improvement/audits/{audit_id}/items/{item_id}/score",
         "/api/v1/improvement/audits/{audit_id}/complete",
+        "/api/v1/customers/lookup",
+        "/api/v1/customers/{customer_id}/export",
+        "/api/v1/customers/{customer_id}/erase",
     }
     assert set(paths) == expected
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
@@ -124,3 +128,30 @@ def test_docs_page_is_served_locally_with_ninja_installed(client, db, settings):
     assert r.status_code == 200
     assert b"/static/ninja/swagger-ui-bundle.js" in r.content
     assert b"cdn." not in r.content and b"https://" not in r.content
+
+
+def test_schema_names_are_unique():
+    """OpenAPI components are named after the schema class: two classes of one name in two
+    modules silently share one component, and one operation then documents the other's body."""
+    import pkgutil
+    from importlib import import_module
+
+    from ninja import Schema
+
+    import kesu.api
+
+    for info in pkgutil.iter_modules(kesu.api.__path__):
+        import_module(f"kesu.api.{info.name}")
+    seen: dict[str, str] = {}
+    clashes = []
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("kesu."):
+                where = f"{sub.__module__}.{sub.__qualname__}"
+                if seen.setdefault(sub.__name__, where) != where:
+                    clashes.append(f"{sub.__name__}: {seen[sub.__name__]} and {where}")
+            walk(sub)
+
+    walk(Schema)
+    assert clashes == []

@@ -143,6 +143,18 @@ def unchanging(who: str, path: str) -> Case:
 
 
 REPORT_FILE = "report file (PDF/XLSX/HTML rendering of report_monthly_data, measured)"
+
+
+def customer_export(world):
+    """Everything about one customer: a fixed number of queries per kind of row."""
+    from kesu.complaints.models import Customer
+
+    cases.complaints(world, 1)
+    customer = Customer.objects.get(user=world.users["customer_a"])
+    call = get(world, "admin", f"/customers/{customer.pk}/export")
+    return call, lambda: cases.complaints(world, 3)
+
+
 OPERATIONS: dict[str, Case | Exempt] = {
     "complaint_list": complaint_list,
     "complaint_detail": complaint_detail(None),
@@ -164,6 +176,7 @@ OPERATIONS: dict[str, Case | Exempt] = {
     "import_template_csv": Exempt("file download: a blank template, no rows read"),
     "policy_active": unchanging("agent", "/policy"),
     "me": unchanging("handler", "/me"),
+    "customer_export": customer_export,
 }
 
 

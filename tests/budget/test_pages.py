@@ -243,6 +243,20 @@ def portal_mine(world):
     return call, lambda: cases.complaints(world, 6)
 
 
+def data_request_page(suffix: str = "") -> Case:
+    """A customer's data-request pages (docs/privacy.md): the record and their complaints."""
+
+    def case(world):
+        from kesu.complaints.models import Customer
+
+        cases.complaints(world, 1)
+        customer = Customer.objects.get(user=world.users["customer_a"])
+        call = page(world, "admin", f"/console/customers/{customer.pk}/{suffix}")
+        return call, lambda: cases.complaints(world, 3)
+
+    return case
+
+
 FILE = "file download: one row and its file, nothing listed"
 POST = "POST-only action (redirects or renders a fragment); the API's actions are measured"
 PAGES: dict[str, Case | Exempt] = {
@@ -277,7 +291,14 @@ PAGES: dict[str, Case | Exempt] = {
     "console:audit_complete": Exempt(POST),
     "console:complaint": complaint_page,
     "console:act": Exempt(POST),
+    "console:renew_portal_link": Exempt(POST),
     "console:attachment": Exempt(FILE),
+    "console:customers": unchanging("admin", "/console/customers/", {"ref": "13816620001"}),
+    "console:customer": data_request_page(),
+    "console:customer_erase": data_request_page("erase/"),
+    "console:customer_export": Exempt(
+        "POST-only download; its queries are measured as the API's customer_export"
+    ),
     "portal:submit": unchanging(None, "/portal/"),
     "portal:mine": portal_mine,
     "portal:case": portal_case,

@@ -160,9 +160,7 @@ def test_evidence_files_follow_the_complaint_attachment_rules(imp):
     with pytest.raises(InvalidInput):
         services.action_complete(action=a, actor=imp.users["handler"], evidence="e", files=[bad])
     assert imp.refresh(a).status == ActionStatus.OPEN
-    good = services.EvidenceFile(
-        name="a/b.pdf", content=PDF, content_type="application/pdf"
-    )
+    good = services.EvidenceFile(name="a/b.pdf", content=PDF, content_type="application/pdf")
     services.action_complete(action=a, actor=imp.users["handler"], evidence="e", files=[good])
     (att,) = a.attachments.all()
     assert att.name == "ab.pdf" and att.size == len(PDF)

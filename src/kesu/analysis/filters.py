@@ -125,6 +125,11 @@ def resolve_filters(
         )
         if value is not None and value.strip()
     }
+    for name, value in given.items():  # no code holds one, and PostgreSQL cannot compare it
+        if "\x00" in value:
+            errors[name] = _("Text cannot contain null characters.")
+    if errors:
+        raise InvalidInput(errors=errors)
     department_id = customer_id = account_id = handler_id = None
     if "department" in given:
         value = given["department"]

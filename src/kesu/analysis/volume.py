@@ -21,7 +21,10 @@ from kesu.accounts.models import Department
 from kesu.analysis.models import BusinessVolume, VolumeKind
 from kesu.analysis.periods import Period
 from kesu.complaints.errors import InvalidInput
+from kesu.complaints.input_rules import in_year_range
 
+# The column is a bigint.
+MAX_VOLUME = 2**63 - 1
 # When both are entered for every month, the rate is against orders.
 KIND_PREFERENCE = (VolumeKind.ORDERS, VolumeKind.WAYBILLS)
 
@@ -60,17 +63,21 @@ def parse_month(value: Any) -> date:
         return value.replace(day=1)
     text = str(value or "").strip().replace("/", "-").replace(".", "-")
     try:
-        return Period.parse_month(text[:7]).first_day
+        first = Period.parse_month(text[:7]).first_day
     except ValueError:
         raise InvalidInput(
-            errors={"month": _("%(value)s is not a month (YYYY-MM).") % {"value": text}}
+            errors={"month": _("%(value)s is not a month (YYYY-MM).") % {"value": text[:20]}}
         ) from None
+    if not in_year_range(first):
+        raise InvalidInput(errors={"month": _("The date is out of range.")})
+    return first
 
 
 def _department(code: str | None) -> Department | None:
     if not code:
         return None
-    dept = Department.objects.filter(code=code).first()
+    # No code holds a NUL, which PostgreSQL cannot even compare.
+    dept = None if "\x00" in code else Department.objects.filter(code=code).first()
     if dept is None:
         raise InvalidInput(errors={"department": _("Unknown department.")})
     return dept
@@ -83,6 +90,8 @@ def _volume(value: Any) -> int:
         number = -1
     if number < 0:
         raise InvalidInput(errors={"volume": _("The volume must be a whole number, zero or more.")})
+    if number > MAX_VOLUME:
+        raise InvalidInput(errors={"volume": _("The number is too large.")})
     return number
 
 

@@ -21,9 +21,10 @@ from kesu.analysis.report import build_monthly_report
 from kesu.analysis.report_data import KpiSummary, MonthlyReport
 from kesu.analysis.volume import parse_month, volume_set
 from kesu.api.auth import user_of
-from kesu.api.fields import MAX_YEAR, MIN_YEAR, Code, Str60, Str200
+from kesu.api.fields import Code, Str60, Str200, Whole
 from kesu.api.outputs import ErrorOut
 from kesu.complaints.errors import InvalidInput, PermissionDenied
+from kesu.complaints.input_rules import in_year_range
 from kesu.workcal.arithmetic import SHANGHAI
 
 router = Router(tags=["analysis"])
@@ -51,7 +52,7 @@ def _instant(value: str, name: str) -> datetime:
 def require_in_range(moment: date, name: str) -> None:
     """Years the analysis can count in: its windows reach months and years around a period,
     which overflows ``datetime`` near year 1 or 9999 (a 500 before)."""
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+    if not in_year_range(moment):
         raise InvalidInput(errors={name: _("The date is out of range.")})
 
 
@@ -134,7 +135,7 @@ class VolumeOut(Schema):
 
 
 class VolumeIn(Schema):
-    volume: int = Field(ge=0, le=2**63 - 1)  # the column is a bigint
+    volume: Whole = Field(ge=0, le=2**63 - 1)  # the column is a bigint
 
 
 def _volume_out(month: date, kind: str, department: str | None, volume: int | None) -> dict:

@@ -13,7 +13,7 @@ from kesu.api.inputs import ComplaintFilters, ComplaintIn
 from kesu.api.lookup import complaint_of
 from kesu.api.outputs import ComplaintDetailOut, ComplaintPageOut, ErrorOut, EventOut
 from kesu.api.pagination import page
-from kesu.complaints.access import complaint_for_user, visible_complaints
+from kesu.complaints.access import complaint_for_user, visible_complaints, works_with_contacts
 from kesu.complaints.queues import ListFilters, apply_filters
 from kesu.complaints.services.intake import NewComplaint, complaint_create
 
@@ -57,7 +57,7 @@ def create_complaint(
     return Status(201 if created else 200, presenters.detail(shown, user))
 
 
-def _filters(f: ComplaintFilters) -> ListFilters:
+def _filters(f: ComplaintFilters, user: Any) -> ListFilters:
     return ListFilters(
         states=tuple(s.value for s in f.state),
         level=f.level,
@@ -71,6 +71,7 @@ def _filters(f: ComplaintFilters) -> ListFilters:
         received_from=f.received_from,
         received_to=f.received_to,
         q=f.q,
+        phone_digits=works_with_contacts(user),
     )
 
 
@@ -86,7 +87,7 @@ def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]) -> d
     user = user_of(request)
     qs = visible_complaints(user).select_related("customer", "department", "handler")
     rows, cursor = page(
-        apply_filters(qs, _filters(filters)), after=filters.after, limit=filters.limit
+        apply_filters(qs, _filters(filters, user)), after=filters.after, limit=filters.limit
     )
     return {"items": [presenters.summary(c, user) for c in rows], "next": cursor}
 

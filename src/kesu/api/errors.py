@@ -13,19 +13,31 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
+from django.db import Error as DatabaseError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from kesu.api.fields import TEXT_ERRORS
 from kesu.complaints.errors import DomainError
+from kesu.complaints.input_rules import MESSAGES as RULE_MESSAGES
 from kesu.policy.loader import NoActivePolicy
+from kesu.web.dbdown import (
+    log_unavailable,
+    mark_unavailable,
+    unavailable_message,
+    unavailable_reason,
+)
 
 logger = logging.getLogger("kesu.api")
 
 # Names the views give their body parameter; dropped from an error's field path.
 BODY_PARAMS = frozenset({"body"})
+# kesu.api.fields' text errors → kesu.complaints.input_rules' messages.
+TEXT_MESSAGES = {kind: RULE_MESSAGES[problem] for problem, kind in TEXT_ERRORS.items()}
 
 
 def error_response(
@@ -111,8 +123,8 @@ def pydantic_message(error: dict[str, Any]) -> str:
         return _("Enter an object.")
     if kind == "extra_forbidden":
         return _("Unknown field.")
-    if kind == "kesu_null_character":
-        return _("Text cannot contain null characters.")
+    if kind in TEXT_MESSAGES:
+        return str(TEXT_MESSAGES[kind])
     if kind == "kesu_datetime_range":
         return _("The date is out of range.")
     return _("Enter a valid value.")
@@ -177,6 +189,17 @@ def install(api: NinjaAPI) -> None:
             code, message = "error", _("The request could not be carried out.")
         return error_response(request, api, status=exc.status_code, code=code, message=message)
 
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # Beyond DATA_UPLOAD_MAX_MEMORY_SIZE: no field of the API takes that much.
+        return error_response(
+            request,
+            api,
+            status=413,
+            code="too_large",
+            message=_("The request is too large."),
+        )
+
     @api.exception_handler(Http404)
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(request, api, status=404, code="not_found", message=_("Not found."))
@@ -192,6 +215,18 @@ def install(api: NinjaAPI) -> None:
             code="conflict",
             message=_("The request conflicts with a change made at the same time. Try again."),
         )
+
+    @api.exception_handler(DatabaseError)
+    def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+        # The database restarting, or a transaction it undid: 503, send it again (web.dbdown).
+        reason = unavailable_reason(exc)
+        if reason is None:
+            return on_unexpected(request, exc)
+        log_unavailable(request, exc, reason)
+        response = error_response(
+            request, api, status=503, code="unavailable", message=unavailable_message()
+        )
+        return mark_unavailable(response)
 
     @api.exception_handler(NoActivePolicy)
     def on_no_policy(request: HttpRequest, exc: NoActivePolicy) -> HttpResponse:

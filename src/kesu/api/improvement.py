@@ -12,10 +12,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from kesu.accounts.models import Department, User
 from kesu.api.auth import user_of
-from kesu.api.fields import Code, Id, LongText, Moment, Str200
+from kesu.api.fields import Code, Day, Id, LongText, Moment, Str200, Whole
 from kesu.api.outputs import ErrorOut
 from kesu.complaints.access import complaint_for_user, visible_complaints
 from kesu.complaints.errors import InvalidInput, NotFound
@@ -107,17 +108,17 @@ class ActionIn(Schema):
     source: Literal["complaint", "root_cause", "report", "audit"]
     owner: Id
     due_at: Moment
-    complaints: list[Code] = []
+    complaints: list[Code] = Field(default=[], max_length=100)
     root_cause: Code = ""
     category: Code = ""
     department: Code | None = None
-    report_month: date | None = None
+    report_month: Day | None = None
     audit_item: Id | None = None
     finding: LongText = ""
-    check_after_days: int | None = None
+    check_after_days: Whole | None = Field(default=None, ge=1, le=366)
 
 
-class NoteIn(Schema):
+class ActionNoteIn(Schema):
     note: LongText = ""
 
 
@@ -316,7 +317,7 @@ def get_action(request: HttpRequest, action_id: Id) -> dict[str, Any]:
     response={200: ActionOut, **ERRORS},
     operation_id="improvement_action_start",
 )
-def start_action(request: HttpRequest, action_id: Id, body: NoteIn) -> dict[str, Any]:
+def start_action(request: HttpRequest, action_id: Id, body: ActionNoteIn) -> dict[str, Any]:
     user = user_of(request)
     action = access.action_for_user(user, action_id)
     services.action_start(action=action, actor=user, note=body.note)
@@ -415,10 +416,10 @@ class AuditOut(Schema):
 
 class DrawIn(Schema):
     department: Code
-    month: date
-    size: int | None = None
-    percent: int | None = None
-    seed: int | None = None
+    month: Day
+    size: Whole | None = Field(default=None, ge=1, le=audits.MAX_SAMPLE)
+    percent: Whole | None = Field(default=None, ge=1, le=100)
+    seed: Whole | None = Field(default=None, ge=0, le=2**62 - 1)
     note: LongText = ""
 
 
@@ -484,7 +485,7 @@ def _audit(a: Audit) -> dict[str, Any]:
     operation_id="audit_list",
 )
 def list_audits(
-    request: HttpRequest, month: date | None = None, department: Code = ""
+    request: HttpRequest, month: Day | None = None, department: Code = ""
 ) -> list[dict[str, Any]]:
     """Audits the caller may see (quality, admins and executives all; managers their
     department's), newest month first (at most 200)."""

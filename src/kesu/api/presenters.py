@@ -34,7 +34,7 @@ from kesu.complaints.models import (
     SolutionStatus,
     Task,
 )
-from kesu.complaints.privacy import mask_email, mask_phone
+from kesu.complaints.privacy import ContactMask, mask_email, mask_phone
 from kesu.complaints.states import State
 
 # Event data a customer may read; anything else (grading, internal notes, staff ids) is not.
@@ -288,7 +288,49 @@ def timeline(c: Complaint, user: User) -> list[dict[str, Any]]:
     events = Event.objects.filter(complaint=c).select_related("actor").order_by("at", "id")
     if viewer.is_customer:
         events = events.filter(visible_to_customer=True)
-    return [event(ev, viewer) for ev in events]
+    shown = [event(ev, viewer) for ev in events]
+    if viewer.is_customer:
+        _own_numbers_only(c, shown)
+    return _masked_for(user, c, shown)
+
+
+# Event data naming another complaint (a merge's two sides).
+NUMBER_KEYS = ("into", "merged_from")
+
+
+def _own_numbers_only(c: Complaint, shown: list[dict[str, Any]]) -> None:
+    """A customer reads the numbers of their own complaints only, as ``links`` and
+    ``merged_into`` show them: a complaint merged into another customer's does not name it."""
+
+    def numbers(value: Any) -> list[str]:
+        found = value if isinstance(value, list) else [value]
+        return [n for n in found if isinstance(n, str)]
+
+    named = {n for e in shown for k in NUMBER_KEYS for n in numbers(e["data"].get(k))}
+    if not named:
+        return
+    own = set(
+        Complaint.objects.filter(customer_id=c.customer_id, number__in=named).values_list(
+            "number", flat=True
+        )
+    )
+    for e in shown:  # the customer's copies: ``event`` filtered the data into new dicts
+        for key in NUMBER_KEYS:
+            if key not in e["data"]:
+                continue
+            kept = [n for n in numbers(e["data"][key]) if n in own]
+            if not kept:
+                del e["data"][key]
+            elif isinstance(e["data"][key], list):
+                e["data"][key] = kept
+
+
+def _masked_for(user: User, c: Complaint, payload: Any) -> Any:
+    """Free text (description, contact summaries, notes …) may quote the customer's phone or
+    email: masked there too for a reader who sees them masked (docs/privacy.md)."""
+    if sees_contact_details(user, c):
+        return payload
+    return ContactMask.of(c.customer).data(payload)
 
 
 def links(c: Complaint, viewer: Viewer) -> list[dict[str, Any]]:
@@ -324,7 +366,7 @@ def detail(c: Complaint, user: User) -> dict[str, Any]:
         "urgent": {"chosen": c.urgent, "suggested": c.suggested_urgent},
         "reasons": c.suggestion_reasons or [],
     }
-    return {
+    shown = {
         "number": c.number,
         "title": c.title,
         "description": c.description,
@@ -405,3 +447,4 @@ def detail(c: Complaint, user: User) -> dict[str, Any]:
         "links": links(c, viewer),
         "allowed_actions": allowed_actions(user, c),
     }
+    return shown if clear else ContactMask.of(customer).data(shown)

@@ -12,7 +12,7 @@ from kesu.api.auth import user_of
 from kesu.api.outputs import ErrorOut, MeOut, PolicyOut
 from kesu.api.presenters import department
 from kesu.complaints.models import Channel, SolutionAction
-from kesu.complaints.services.records import CONTACT_CHANNELS
+from kesu.complaints.services.inputs import CONTACT_CHANNELS
 from kesu.policy.loader import active_policy
 
 router = Router(tags=["reference"])

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Role, User
-from kesu.complaints.errors import InvalidTransition, NotFound, PermissionDenied
+from kesu.complaints.errors import InvalidTransition, LinkExpired, NotFound, PermissionDenied
 from kesu.complaints.lifecycle import ACTIONS, CROSS_DEPARTMENT, Action
 from kesu.complaints.models import Complaint, Event, Solution, Task
 
@@ -56,9 +59,15 @@ class PortalCustomer:
 Actor = User | PortalCustomer
 
 
-def complaint_for_token(token: str) -> tuple[Complaint, PortalCustomer]:
+def complaint_for_token(
+    token: str, *, user: Any = None, now: datetime | None = None
+) -> tuple[Complaint, PortalCustomer]:
     """The complaint behind a private portal link, and its customer as the actor. A wrong
-    token is "not found", like a complaint one may not see."""
+    token (or one replaced by a new link) is "not found", like a complaint one may not see.
+
+    A link past its end (``portal_link_expires_at``) is ``LinkExpired``, except for the
+    complaint's own customer signed in to their portal account (``user``): the session proves
+    who they are, so the links of "my complaints" keep working for them."""
     if not isinstance(token, str) or not PORTAL_TOKEN.match(token):
         raise NotFound()
     complaint = (
@@ -68,7 +77,24 @@ def complaint_for_token(token: str) -> tuple[Complaint, PortalCustomer]:
     )
     if complaint is None:
         raise NotFound()
+    ends = complaint.portal_link_expires_at
+    if (
+        ends is not None
+        and (now or timezone.now()) > ends
+        and not _signed_in_owner(user, complaint)
+    ):
+        raise LinkExpired(number=complaint.number)
     return complaint, PortalCustomer.of(complaint)
+
+
+def _signed_in_owner(user: Any, complaint: Complaint) -> bool:
+    return (
+        isinstance(user, User)
+        and user.is_authenticated
+        and user.is_active
+        and user.role == Role.CUSTOMER
+        and complaint.customer.user_id == user.pk
+    )
 
 
 def recorded_user(actor: Any) -> User | None:
@@ -174,6 +200,28 @@ def require_import(user: Any) -> None:
         raise PermissionDenied()
 
 
+def may_renew_portal_link(user: Actor | None, complaint: Complaint) -> bool:
+    """Replacing a complaint's private link (the old one stops working at once, e.g. after it
+    was forwarded to the wrong person) is for customer service, who contact the customer:
+    agents, the customer-service managers and admins."""
+    if isinstance(user, PortalCustomer) or user is None:
+        return False
+    if not can_see(user, complaint):
+        return False
+    if user.role in (Role.AGENT, Role.ADMIN):
+        return True
+    return bool(
+        user.role == Role.MANAGER and user.department_id and user.department.is_customer_service
+    )
+
+
+def require_portal_link_renewal(user: Actor, complaint: Complaint) -> None:
+    if not can_see(user, complaint):
+        raise NotFound()
+    if not may_renew_portal_link(user, complaint):
+        raise PermissionDenied()
+
+
 def sees_contact_details(user: Actor, complaint: Complaint) -> bool:
     """Phone and email in clear for those who contact the customer: the customer, customer
     service, the responsible department, executives (A-level cases involve them), and whoever
@@ -185,6 +233,8 @@ def sees_contact_details(user: Actor, complaint: Complaint) -> bool:
         return complaint.customer.user_id == user.pk
     if user.role in (Role.AGENT, Role.EXECUTIVE):
         return True
+    if user.role == Role.MANAGER and user.sees_everything:
+        return True  # the customer-service manager: customer service, for every case
     if user.role in DEPARTMENT_ROLES:
         return user.department_id is not None and user.department_id == complaint.department_id
     return user.role in complaint.policy.doc.callback.by_roles
@@ -220,3 +270,31 @@ def allowed_actions(user: Actor, complaint: Complaint) -> list[str]:
     if "record_callback" in names and callback_refused_to(user, complaint):
         names.remove("record_callback")
     return names
+
+
+def works_with_contacts(user: Any) -> bool:
+    """Does this role's work mean reaching customers (customer service, the departments
+    handling cases, executives)? Lists and search treat such readers as seeing contact details
+    in clear; everyone else (quality, administrators) gets them masked in complaint titles, and
+    the search box matches a phone number only whole for them: typing digits and watching which
+    complaints match would otherwise reveal a masked number one digit at a time.
+    (On a complaint's own page the finer rule is ``access.sees_contact_details``.)"""
+    return user.role in (Role.AGENT, Role.EXECUTIVE, Role.HANDLER, Role.MANAGER)
+
+
+def handles_data_requests(user: Any) -> bool:
+    """A customer's request to export or erase their personal data (PIPL arts. 45 and 47) is
+    for the administrator and the customer-service managers, who own the relation with the
+    customer (SPEC §1)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.MANAGER and bool(user.sees_everything)
+
+
+def require_data_requests(user: Any) -> None:
+    if not handles_data_requests(user):
+        raise PermissionDenied(
+            _("Only an administrator or a customer-service manager handles data requests.")
+        )

@@ -61,3 +61,11 @@ class IdempotencyConflict(DomainError):
     code = "idempotency_key_reused"
     http_status = 422
     default_message = _("This Idempotency-Key was already used for a different request.")
+
+
+class LinkExpired(DomainError):
+    """A customer's private portal link past its end (``Complaint.portal_link_expires_at``)."""
+
+    code = "link_expired"
+    http_status = 410
+    default_message = _("This link has expired.")

@@ -86,18 +86,67 @@ class Customer(models.Model):
         related_name="customer_profile",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the person's identity was erased on their request (services.customer_data):
+    # name, company and contacts are gone, the complaints stay as anonymous records.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         constraints = [
+            # A way to reach the customer, unless their contacts were erased on request.
             models.CheckConstraint(
-                condition=~Q(phone="") | ~Q(email=""), name="customer_has_contact"
+                condition=~Q(phone="") | ~Q(email="") | Q(erased_at__isnull=False),
+                name="customer_has_contact",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.company})" if self.company else self.name
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class CustomerDataLog(models.Model):
+    """One export or erasure of a customer's personal data, done on their request (PIPL /
+    GDPR): who, when, through what and why — never the data itself."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("Export")
+        ERASURE = "erasure", _("Erasure")
+
+    class Via(models.TextChoices):
+        CONSOLE = "console", _("Console")
+        API = "api", _("API")
+        COMMAND = "command", _("Command line")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="data_log"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    via = models.CharField(_("through"), max_length=10, choices=Via.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"))
+    reason = models.TextField(_("reason"), blank=True)
+    # What was exported or removed, as counts (never values).
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("customer data request")
+        verbose_name_plural = _("customer data requests")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 def new_portal_token() -> str:
@@ -220,7 +269,14 @@ class Complaint(models.Model):
         _("resolution time (business seconds)"), null=True, blank=True
     )
 
+    # The customer's private link (/portal/c/<token>/): 192 random bits, found through the
+    # unique index. It ends some time after the case is finished (services.portal_links:
+    # null while the case is open, set when it closes, cleared when it is reopened), and staff
+    # may replace it, which ends the old one at once.
     portal_token = models.CharField(max_length=64, unique=True, default=new_portal_token)
+    portal_link_expires_at = models.DateTimeField(
+        _("private link expires at"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -418,6 +474,7 @@ class EventKind(models.TextChoices):
     LINKED = "linked", _("Linked")
     BATCH_ALERT = "batch_alert", _("Batch alert")
     ROOT_CAUSE = "root_cause", _("Root cause")
+    PORTAL_LINK = "portal_link", _("Private link replaced")
 
 
 class Event(models.Model):

@@ -63,7 +63,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kesu.accounts.models import Role, User
-from kesu.complaints.access import DEPARTMENT_ROLES, visible_complaints
+from kesu.complaints.access import DEPARTMENT_ROLES, visible_complaints, works_with_contacts
 from kesu.complaints.errors import InvalidInput, NotFound
 from kesu.complaints.models import (
     Complaint,
@@ -249,6 +249,8 @@ class ListFilters:
     received_from: datetime | None = None
     received_to: datetime | None = None
     q: str | None = None
+    # False: ``q`` finds a customer's phone only whole (access.works_with_contacts).
+    phone_digits: bool = True
 
 
 def apply_filters(qs: QuerySet[Complaint], f: ListFilters) -> QuerySet[Complaint]:
@@ -273,7 +275,7 @@ def apply_filters(qs: QuerySet[Complaint], f: ListFilters) -> QuerySet[Complaint
         qs = qs.filter(received_at__lt=f.received_to)
     term = normalize_term(f.q)
     if term:
-        qs = qs.filter(search_condition(term))
+        qs = qs.filter(search_condition(term, phone_digits=f.phone_digits))
     return qs
 
 
@@ -351,18 +353,22 @@ class CustomerIn(_Condition):
         return f"{column} IN {customers}", params
 
 
-def _text_condition(columns: Sequence[str], term: str) -> Q:
-    """``term`` in any of ``columns`` (case-insensitive substring). On PostgreSQL a term of two
-    characters is found through the bigram index and checked exactly; a single character can
-    use no index (a scan, or a walk in the page's order that stops after one page)."""
-    if connection.vendor != "postgresql" or len(term) >= TRIGRAM_MIN_LENGTH:
-        exact = Q()
-        for column in columns:
-            exact |= Q(**{f"{column}__icontains": term})
-        return exact
+def _text_condition(columns: Sequence[str], term: str, *, whole: Sequence[str] = ()) -> Q:
+    """``term`` in any of ``columns`` (case-insensitive substring), or equal to one of the
+    ``whole`` columns among them (matched whole only). On PostgreSQL a term of two characters
+    is found through the bigram index and checked exactly; a single character can use no index
+    (a scan, or a walk in the page's order that stops after one page)."""
     exact = Q()
+    for column in whole:
+        exact |= Q(**{column: term})
+    if connection.vendor != "postgresql" or len(term) >= TRIGRAM_MIN_LENGTH:
+        for column in columns:
+            if column not in whole:
+                exact |= Q(**{f"{column}__icontains": term})
+        return exact
     for column in columns:
-        exact |= Q(ContainsText(column, term))
+        if column not in whole:
+            exact |= Q(ContainsText(column, term))
     if len(term) == BIGRAM_LENGTH:
         # The exact test first: PostgreSQL evaluates AND left to right, and it is cheaper
         # than computing a row's bigrams where the index is not what found the row.
@@ -370,7 +376,7 @@ def _text_condition(columns: Sequence[str], term: str) -> Q:
     return exact
 
 
-def search_condition(term: str) -> Q:
+def search_condition(term: str, *, phone_digits: bool = True) -> Q:
     """Complaints matching one search box: the number (exact, any case), the customer's phone,
     name or company, the order or waybill no., or words of the title or description.
 
@@ -380,16 +386,23 @@ def search_condition(term: str) -> Q:
     or walks the list's order and stops after a page (a frequent term). The text indexes are
     the trigram ones (migration 0002) for terms of three characters or more and the bigram
     ones (migration 0010) for two characters, which have no trigram. A single character has
-    no index (the console asks for two; the API allows it). On SQLite: LIKE scans."""
+    no index (the console asks for two; the API allows it). On SQLite: LIKE scans.
+
+    ``phone_digits`` False (a reader who sees phone numbers masked): the phone is matched only
+    whole, so a masked number cannot be found out by searching for parts of it."""
     term = normalize_term(term)
     own = Q(number=term.upper()) | _text_condition(COMPLAINT_TEXT, term)
-    customers = Customer.objects.filter(_text_condition(CUSTOMER_TEXT, term)).order_by()
+    whole = () if phone_digits else ("phone",)
+    customers = Customer.objects.filter(
+        _text_condition(CUSTOMER_TEXT, term, whole=whole)
+    ).order_by()
     return own | Q(CustomerIn(customers))
 
 
 def search(user: User, term: str, filters: ListFilters | None = None) -> QuerySet[Complaint]:
     """What ``user`` may see that matches ``term``, in any state (sort with RECENT_ORDER)."""
-    qs = visible_complaints(user).filter(search_condition(term))
+    condition = search_condition(term, phone_digits=works_with_contacts(user))
+    qs = visible_complaints(user).filter(condition)
     return apply_filters(qs, filters) if filters else qs
 
 

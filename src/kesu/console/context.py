@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise, SimpleLazyObject
 
-from kesu.complaints.access import may_import
+from kesu.complaints.access import handles_data_requests, may_import
 from kesu.complaints.queues import (
     COUNT_CAP,
     PolicyRules,
@@ -87,4 +87,5 @@ def console_queues(request: HttpRequest) -> dict[str, Any]:
         "console_may_import": SimpleLazyObject(lambda: may_import(user)),
         "console_unread": SimpleLazyObject(lambda: unread_count(user)),
         "console_may_analyse": SimpleLazyObject(lambda: may_read_reports(user)),
+        "console_data_requests": SimpleLazyObject(lambda: handles_data_requests(user)),
     }

@@ -33,6 +33,7 @@ from kesu.complaints.models import (
     Task,
 )
 from kesu.policy.schema import PolicyDoc
+from kesu.web.forms import CheckedForm
 
 LONG_TEXT = 20_000
 MAX_VERSION = 2**31 - 1
@@ -285,7 +286,7 @@ class FormChoices:
 # --- the action forms ------------------------------------------------------------------------
 
 
-class ActionForm(forms.Form):
+class ActionForm(CheckedForm):
     """A form for one action: the complaint's ``version`` travels with it, so a page that is
     out of date is refused as "changed by someone else"."""
 
@@ -869,7 +870,7 @@ def _intake_widget(name: str, widget: forms.Widget) -> forms.Widget:
     return widget
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(CheckedForm):
     """A complaint as customer service records it (``services.intake.NewComplaint``)."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -3,11 +3,13 @@ from django.urls import path
 from kesu.console.views import (
     audits,
     complaint,
+    customers,
     dashboard,
     importing,
     improvement,
     intake,
     notifications,
+    portal_link,
     queues,
 )
 from kesu.console.views import reports as report_views
@@ -47,7 +49,12 @@ urlpatterns = [
     path("audits/<int:pk>/", audits.audit_detail, name="audit"),
     path("audits/<int:pk>/items/<int:item_pk>/", audits.score_item, name="audit_score"),
     path("audits/<int:pk>/complete/", audits.complete, name="audit_complete"),
+    path("customers/", customers.lookup, name="customers"),
+    path("customers/<int:pk>/", customers.detail, name="customer"),
+    path("customers/<int:pk>/export/", customers.export, name="customer_export"),
+    path("customers/<int:pk>/erase/", customers.erase, name="customer_erase"),
     path("c/<str:number>/", complaint.detail, name="complaint"),
     path("c/<str:number>/act/<slug:action>/", complaint.act, name="act"),
+    path("c/<str:number>/portal-link/", portal_link.renew, name="renew_portal_link"),
     path("c/<str:number>/attachments/<int:pk>/", complaint.attachment, name="attachment"),
 ]

@@ -99,6 +99,12 @@ def _warn_at(start: datetime, due: datetime) -> datetime:
     return start + (due - start) * warn_ratio()
 
 
+def _category_codes() -> set[str]:
+    from kesu.policy.loader import active_policy
+
+    return {c.code for c in active_policy().doc.categories}
+
+
 def _root_cause_codes() -> set[str]:
     from kesu.policy.loader import active_policy
 
@@ -142,6 +148,8 @@ def action_create(
         errors["kind"] = _("Choose corrective or preventive.")
     if source not in ActionSource.values:
         errors["source"] = _("Unknown source.")
+    if category and follow_up_of is None and category not in _category_codes():
+        errors["category"] = _("Unknown category.")  # as given; one taken over may be older
     if due_at is None:
         errors["due_at"] = _("This field is required.")
     elif due_at <= now:

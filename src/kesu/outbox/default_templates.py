@@ -6,6 +6,7 @@ placeholder the context lacks stays visible as ``{name}`` instead of failing.
 
 Placeholders in use: ``{number}`` complaint number, ``{customer}`` customer name, ``{deadline}``
 due time, ``{new_deadline}``, ``{link}`` private portal link (customers) or console link (staff),
+``{link_until}`` the day the private link stops working (customers, once the case is finished),
 ``{level}`` the level's name (``{level_code}`` its code), ``{category}`` (``{category_code}``),
 ``{milestone}``, ``{reason}``, ``{recourse}``, ``{department}``, ``{handler}``, ``{amount}``,
 ``{batch}``, ``{decision}``, ``{solution}``, ``{task}``, ``{target_number}``; the monthly
@@ -127,7 +128,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
         "body": (
             "{customer}，您好：\n\n"
             "您的投诉（编号 {number}）已办结。感谢您的耐心与支持。\n"
-            "处理记录仍可通过以下链接查看：\n{link}"
+            "处理记录在 {link_until} 前仍可通过以下链接查看：\n{link}"
         ),
     },
     ("complaint.closed", EN): {
@@ -135,7 +136,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
         "body": (
             "Dear {customer},\n\n"
             "Your complaint (no. {number}) is now closed. Thank you for your patience.\n"
-            "The record stays available at:\n{link}"
+            "The record stays available until {link_until} at:\n{link}"
         ),
     },
     ("complaint.rejected", ZH): {
@@ -173,6 +174,26 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], Template] = {
             "Your complaint (no. {number}) concerns the same matter as complaint "
             "{target_number}; we handle them together, with no change to our deadlines. "
             "Follow the progress at:\n{link}"
+        ),
+    },
+    # A new private link made by customer service (kesu.complaints.services.portal_links).
+    ("portal.link_renewed", ZH): {
+        "subject": "您的投诉 {number} 的新专属链接",
+        "body": (
+            "{customer}，您好：\n\n"
+            "您的投诉（编号 {number}）已更换新的专属链接，原链接即时失效。"
+            "请通过下面的新链接查看处理进度、补充材料：\n{link}\n"
+            "该链接仅供您本人使用，请勿转发。如您没有要求更换链接，请与我们的客服联系。"
+        ),
+    },
+    ("portal.link_renewed", EN): {
+        "subject": "A new private link for your complaint {number}",
+        "body": (
+            "Dear {customer},\n\n"
+            "Your complaint (no. {number}) has a new private link; the previous one no longer "
+            "works. Follow its progress and add information with the new link:\n{link}\n"
+            "This link is for you only; please do not forward it. If you did not ask for a new "
+            "link, please contact our customer service."
         ),
     },
     # ---- staff: handling ----------------------------------------------------------------------

@@ -32,6 +32,7 @@ from django.utils.module_loading import import_string
 from kesu.outbox.models import WorkerLease
 from kesu.outbox.schedule import At, Every, Schedule, parse_schedule
 from kesu.outbox.services import deliver_due, log_event
+from kesu.web.dbdown import unavailable_reason
 
 # (dotted path, schedule): seconds from start to start, or "daily HH:MM" / "weekly mon HH:MM" /
 # "monthly D HH:MM" in TIME_ZONE (kesu.outbox.schedule).
@@ -234,6 +235,16 @@ class _Signals:
             signal.signal(sig, handler)
 
 
+# The longest pause between loops while they keep failing (the database restarting, ...).
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def backoff_seconds(poll_seconds: float, failures: int) -> float:
+    """The pause after ``failures`` failed loops in a row: the poll interval, doubled each time,
+    up to ``MAX_BACKOFF_SECONDS``: an outage costs a few log lines, not one per poll."""
+    return min(poll_seconds * 2 ** max(failures - 1, 0), max(poll_seconds, MAX_BACKOFF_SECONDS))
+
+
 def _recycle_connection() -> None:
     # Never inside a transaction (a caller's, or a test's): Django would see autocommit off
     # and close the connection under it.
@@ -272,6 +283,7 @@ def run_worker(
         db=connection.vendor,
     )
     status = 0
+    failures = 0  # loops failed in a row
     with _Signals(stop, worker_id):
         while not stop.is_set():
             claimed = 0
@@ -287,15 +299,36 @@ def run_worker(
                     stop=stop,
                 )
             except Exception as exc:
-                # Database down, etc.: keep the process alive and try again after the pause.
-                logging.getLogger("kesu.worker").exception("worker loop failed")
-                log_event(logging.ERROR, "worker.loop_failed", worker=worker_id, error=repr(exc))
+                # Keep the process alive and try again after a pause that grows while it fails.
+                failures += 1
+                reason = unavailable_reason(exc)
+                if reason is not None:
+                    # The database restarting: one line; its traceback tells nobody anything.
+                    log_event(
+                        logging.WARNING,
+                        "worker.database_unavailable",
+                        worker=worker_id,
+                        reason=reason,
+                        failures=failures,
+                        error=str(exc).strip().split("\n")[0],
+                    )
+                else:
+                    logging.getLogger("kesu.worker").exception("worker loop failed")
+                    log_event(
+                        logging.ERROR, "worker.loop_failed", worker=worker_id, error=repr(exc)
+                    )
                 _recycle_connection()
                 if once:
                     status = 1
+            else:
+                if failures:
+                    log_event(logging.INFO, "worker.recovered", worker=worker_id, failures=failures)
+                failures = 0
             if once:
                 break
-            if claimed < batch:  # a full batch means more is waiting: go on without pausing
+            if failures:
+                stop.wait(backoff_seconds(poll_seconds, failures))
+            elif claimed < batch:  # a full batch means more is waiting: go on without pausing
                 stop.wait(poll_seconds)
     log_event(logging.INFO, "worker.stop", worker=worker_id, status=status)
     return status

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from kesu.complaints.errors import DomainError, InvalidInput
 from kesu.portal.uploads import ACCEPT, check_files
 from kesu.web.errors import field_errors
+from kesu.web.forms import CheckedForm
 
 HONEYPOT = "website"
 RATINGS = [(str(n), str(n)) for n in range(1, 6)]
@@ -47,7 +48,7 @@ def _text(attrs: dict[str, Any], rows: int | None = None) -> forms.Widget:
     return forms.TextInput(attrs=attrs)
 
 
-class SubmitForm(forms.Form):
+class SubmitForm(CheckedForm):
     """A complaint from the portal. ``categories`` come from the active policy; with a
     ``profile`` (a signed-in customer) the contact fields are the profile's and not asked."""
 
@@ -163,7 +164,7 @@ class SubmitForm(forms.Form):
         return bool((self.data.get(HONEYPOT) or "").strip())
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(CheckedForm):
     """The version of the complaint the customer saw: a change made meanwhile by someone else
     is reported instead of being silently overtaken."""
 

@@ -6,15 +6,11 @@ Counted in the database (``SubmissionAttempt``), so every web process sees the s
 Settings, read at call time:
 
 - ``KESU_PORTAL_SUBMISSIONS`` (5) per ``KESU_PORTAL_WINDOW_SECONDS`` (600) per client;
-- ``KESU_TRUSTED_PROXIES`` (0): how many reverse proxies in front of the application append
-  to ``X-Forwarded-For``. With 0 the client is ``REMOTE_ADDR``; behind one nginx it is the last
-  address nginx appended. Addresses further left are the client's own say and never trusted.
+- ``KESU_TRUSTED_PROXIES`` (0): who the client is, as for every limit (``kesu.web.ratelimit``).
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +19,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from kesu.portal.models import SubmissionAttempt
+from kesu.web import ratelimit as shared
 
 
 @dataclass(frozen=True)
@@ -38,35 +35,10 @@ class Limit:
         )
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address as far as the trusted proxies vouch for it."""
-    proxies = int(getattr(settings, "KESU_TRUSTED_PROXIES", 0))
-    address = request.META.get("REMOTE_ADDR", "")
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [h for h in hops if h]
-        if hops:
-            address = hops[-min(proxies, len(hops))]
-    return address
-
-
 def client_key(request: HttpRequest) -> str:
-    """A keyed hash of the client's network: an IPv4 address, or an IPv6 /64 (one subscriber
-    line usually has a whole /64, and could otherwise change address at every request)."""
-    raw = client_address(request)
-    try:
-        ip = ipaddress.ip_address(raw)
-    except ValueError:
-        network = "unknown"
-    else:
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # ::ffff:192.0.2.1 is the IPv4 client 192.0.2.1
-        if isinstance(ip, ipaddress.IPv6Address):
-            network = str(ipaddress.ip_network(f"{ip}/64", strict=False))
-        else:
-            network = str(ip)
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"portal-submit|{network}".encode(), "sha256")
-    return digest.hexdigest()
+    """A keyed hash of the client's network (an IPv4 address or an IPv6 /64): the shared rules
+    of ``kesu.web.ratelimit``, which never store the address itself."""
+    return shared.client_key(request, "portal-submit")
 
 
 def _recent(client: str, now: datetime, limit: Limit) -> int:

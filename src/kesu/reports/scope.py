@@ -26,7 +26,8 @@ def report_department(user: Any, code: str | None = None) -> Department | None:
         return user.department
     if not code:
         return None
-    found = Department.objects.filter(code=code).first()
+    # No code holds a NUL, which PostgreSQL cannot even compare.
+    found = None if "\x00" in code else Department.objects.filter(code=code).first()
     if found is None:
         raise InvalidInput(errors={"department": _("Unknown department.")})
     return found

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +14,8 @@ from django.views import i18n
 from django.views.decorators.http import require_POST
 
 from kesu.web.access import landing_url
+from kesu.web.dbdown import unavailable_response
+from kesu.web.forms import SignInForm
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,6 +39,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 class SignInView(auth_views.LoginView):
+    form_class = SignInForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
     extra_context = {"title": _("Sign in")}
@@ -66,10 +72,16 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):  # a form beyond DATA_UPLOAD_MAX_MEMORY_SIZE
+        context = {"status": 413, "title": _("The request is too large.")}
+        return render(request, "web/error.html", context, status=413)
     context = {"status": 400, "title": _("The request could not be understood")}
     return render(request, "web/error.html", context, status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Called while the exception is handled: a middleware's query with the database away.
+    if (unavailable := unavailable_response(request, sys.exc_info()[1])) is not None:
+        return unavailable
     context = {"status": 500, "title": _("Something went wrong on our side")}
     return render(request, "web/error.html", context, status=500)

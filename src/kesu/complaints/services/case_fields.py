@@ -12,7 +12,7 @@ from kesu.complaints.services.change import Change
 from kesu.complaints.services.notifications import tell_executive_of_top_level
 
 
-def set_level(ch: Change, level: str | None, urgent: bool | None) -> dict | None:
+def set_level(ch: Change, level: str | None, urgent: bool | None, reason: str = "") -> dict | None:
     c, policy = ch.complaint, ch.policy
     level = level or c.level
     if level not in {lv.code for lv in policy.levels}:
@@ -24,10 +24,10 @@ def set_level(ch: Change, level: str | None, urgent: bool | None) -> dict | None
     ch.set(level=level, urgent=urgent)
     changes = deadlines.recompute_for_level(c, policy)
     tell_executive_of_top_level(c, previous_level=before["level"])
-    ch.event(
-        EventKind.LEVEL_CHANGED,
-        data={"from": before, "to": {"level": level, "urgent": urgent}, "milestones": changes},
-    )
+    data = {"from": before, "to": {"level": level, "urgent": urgent}, "milestones": changes}
+    if reason:  # why the level changed stays on the timeline
+        data["reason"] = reason
+    ch.event(EventKind.LEVEL_CHANGED, data=data)
     return before
 
 

@@ -30,6 +30,7 @@ from kesu.complaints.models import (
     MilestoneStatus,
 )
 from kesu.complaints.services.events import record_event
+from kesu.complaints.services.portal_links import link_expiry
 from kesu.complaints.states import State
 from kesu.policy.schema import PolicyDoc
 
@@ -107,6 +108,9 @@ class Change:
     ) -> Event:
         before = self.complaint.state
         self.set(state=state)
+        # The private link ends some time after the case is finished, and works again when
+        # it is reopened (services.portal_links).
+        self.set(portal_link_expires_at=link_expiry(self.complaint, self.now))
         return self.event(
             EventKind.TRANSITION,
             data=data,

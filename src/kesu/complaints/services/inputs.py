@@ -7,6 +7,15 @@ from django.utils.translation import gettext as _
 from kesu.accounts.models import Department, Role, User
 from kesu.complaints.errors import InvalidInput
 
+# How a contact with the customer is made (the console labels them: console.forms).
+CONTACT_CHANNELS = ("phone", "email", "sms", "letter", "visit", "chat", "portal", "wechat")
+
+
+def contact_channel(channel: str, field: str = "channel") -> str:
+    if channel not in CONTACT_CHANNELS:
+        raise InvalidInput(errors={field: _("Unknown contact channel.")})
+    return channel
+
 
 def clean_text(text: str, field: str, *, required: bool = True) -> str:
     text = (text or "").strip()

@@ -28,10 +28,12 @@ from kesu.complaints.models import (
     HandlingRound,
     IdempotencyKey,
 )
+from kesu.complaints.privacy import ContactMask
 from kesu.complaints.services import deadlines, grading
 from kesu.complaints.services.change import refresh_deadline_summary
 from kesu.complaints.services.events import record_event
 from kesu.complaints.services.notifications import notify_about, tell_executive_of_top_level
+from kesu.complaints.services.portal_links import link_expiry
 from kesu.complaints.states import State
 from kesu.policy.loader import active_policy
 
@@ -176,6 +178,9 @@ def validate(
         errors["description"] = _("Describe the complaint.")
     if data.category and policy.category(data.category) is None:
         errors["category"] = _("Unknown category.")
+    data.account_code = data.account_code.strip()
+    if data.account_code and not CustomerAccount.objects.filter(code=data.account_code).exists():
+        errors["account_code"] = _("Unknown customer account.")
     if data.level and data.level not in {lv.code for lv in policy.levels}:
         errors["level"] = _("Unknown level.")
     if data.claimed_amount is not None and data.claimed_amount < 0:
@@ -217,7 +222,10 @@ def _customer_for(data: NewComplaint, actor: User | None) -> Customer:
             account=account,
             user=actor if actor is not None and actor.role == Role.CUSTOMER else None,
         )
-    else:
+    elif actor is not None and actor.role != Role.CUSTOMER:
+        # Contact details change on staff's word only: a submission by a customer or by
+        # nobody (the portal, mail) that names a known customer must not send that customer's
+        # messages, and the private links in them, to whatever address the sender typed.
         changed = []
         for attr, value in (
             ("email", data.customer_email),
@@ -338,6 +346,9 @@ def _create(
             received_at=received_at,
         )
     title = data.title.strip() or data.description.strip().splitlines()[0][:60]
+    # The title is what every list, message and report shows, to readers who may not see the
+    # customer's contacts: kept with them masked (docs/privacy.md).
+    title = ContactMask.of(customer).text(title)
     local_day = timezone.localdate(now)
     complaint = Complaint.objects.create(
         number=next_number(policy.number_prefix, local_day),
@@ -445,11 +456,15 @@ def _close_as_history(
     HandlingRound.objects.filter(complaint=complaint, number=1).update(
         resolved_at=closed_at, closed_at=closed_at
     )
-    Complaint.objects.filter(pk=complaint.pk).update(
-        state=State.CLOSED, closed_at=closed_at, close_reason=CLOSED_AS_HISTORY
-    )
     complaint.state, complaint.closed_at = State.CLOSED, closed_at
     complaint.close_reason = CLOSED_AS_HISTORY
+    complaint.portal_link_expires_at = link_expiry(complaint, closed_at)
+    Complaint.objects.filter(pk=complaint.pk).update(
+        state=State.CLOSED,
+        closed_at=closed_at,
+        close_reason=CLOSED_AS_HISTORY,
+        portal_link_expires_at=complaint.portal_link_expires_at,
+    )
     record_event(
         complaint=complaint,
         round_no=1,

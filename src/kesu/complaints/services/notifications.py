@@ -161,6 +161,7 @@ def _names(complaint: Complaint) -> tuple[dict[str, str], dict[str, str]]:
 
 def base_context(complaint: Complaint) -> dict[str, Any]:
     due = complaint.next_due_at
+    ends = complaint.portal_link_expires_at
     zh, en = _names(complaint)
     return {
         "number": complaint.number,
@@ -170,6 +171,8 @@ def base_context(complaint: Complaint) -> dict[str, Any]:
         "level_code": complaint.level,
         "category_code": complaint.category,
         "link": portal_link(complaint),
+        # The day the private link stops working (services.portal_links), once finished.
+        "link_until": timezone.localtime(ends).strftime("%Y-%m-%d") if ends else "",
         "deadline": timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "",
         # Read by the renderer for English recipients (outbox.rendering).
         "_en": en,

@@ -34,11 +34,15 @@ from kesu.complaints.models import (
 from kesu.complaints.services import deadlines
 from kesu.complaints.services.case_fields import apply_root_cause, set_level
 from kesu.complaints.services.change import Change, complaint_change
-from kesu.complaints.services.inputs import check_handler, clean_text, department_ref
+from kesu.complaints.services.inputs import (
+    check_handler,
+    clean_text,
+    contact_channel,
+    department_ref,
+)
 from kesu.complaints.services.notifications import managers_of, owners_of
 from kesu.complaints.states import State
 
-CONTACT_CHANNELS = ("phone", "email", "sms", "letter", "visit", "chat", "portal", "wechat")
 # What staff may attach, as found from the content (kesu.complaints.filetypes).
 ALLOWED_UPLOAD_TYPES = frozenset(
     {
@@ -82,6 +86,7 @@ def complaint_acknowledge(
     now: datetime | None = None,
 ) -> Communication:
     """Tell the customer the complaint is accepted (告知客户投诉已被受理)."""
+    contact_channel(channel)
     with complaint_change(complaint, actor=actor, action="acknowledge", now=now) as ch:
         c = ch.complaint
         comm = ch.communication(
@@ -98,6 +103,14 @@ def complaint_acknowledge(
     return comm
 
 
+def reply_templates() -> frozenset[str]:
+    """The written replies a logged contact may say it was made from: the outbox's message
+    templates, by event name."""
+    from kesu.outbox.default_templates import DEFAULT_TEMPLATES
+
+    return frozenset(event for event, _language in DEFAULT_TEMPLATES)
+
+
 def complaint_log_communication(
     *,
     complaint: Complaint,
@@ -110,10 +123,11 @@ def complaint_log_communication(
     now: datetime | None = None,
 ) -> Communication:
     summary = clean_text(summary, "summary")
-    if channel not in CONTACT_CHANNELS:
-        raise InvalidInput(errors={"channel": _("Unknown contact channel.")})
+    contact_channel(channel)
     if direction not in CommunicationDirection.values:
         raise InvalidInput(errors={"direction": _("Direction must be 'in' or 'out'.")})
+    if template and template not in reply_templates():
+        raise InvalidInput(errors={"template": _("Unknown standard reply.")})
     with complaint_change(complaint, actor=actor, action="log_communication", now=now) as ch:
         when = at or ch.now
         if when > ch.now:
@@ -287,7 +301,7 @@ def complaint_change_level(
     """Raise or lower the level: open milestones are recomputed (SPEC §4)."""
     reason = clean_text(reason, "reason")
     with complaint_change(complaint, actor=actor, action="change_level", now=now) as ch:
-        before = set_level(ch, level, urgent)
+        before = set_level(ch, level, urgent, reason)
         if before is None:
             raise GuardFailed(_("The level is unchanged."))
     return complaint

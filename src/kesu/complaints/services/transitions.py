@@ -28,7 +28,12 @@ from kesu.complaints.models import (
 from kesu.complaints.services import deadlines
 from kesu.complaints.services.case_fields import apply_root_cause, set_level
 from kesu.complaints.services.change import Change, complaint_change
-from kesu.complaints.services.inputs import check_handler, clean_text, department_ref
+from kesu.complaints.services.inputs import (
+    check_handler,
+    clean_text,
+    contact_channel,
+    department_ref,
+)
 from kesu.complaints.services.notifications import managers_of, owners_of, users_with_role
 from kesu.complaints.states import State
 
@@ -433,6 +438,7 @@ def complaint_record_callback(
 
     Reached and accepted: closed. Reached and not accepted: a new handling round. Not
     reached: counted; after the policy's attempts the case closes as unreachable."""
+    contact_channel(method, "method")
     if reached:
         errors = {}
         for name, value in (("outcome_rating", outcome_rating), ("process_rating", process_rating)):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 from kesu.accounts.models import Department
 from kesu.complaints.access import visible_complaints
 from kesu.complaints.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from kesu.complaints.input_rules import in_year_range
 from kesu.console.views.improvement_forms import CompleteAuditForm, DrawForm, ScoreForm
 from kesu.improvement import access, audits
 from kesu.improvement.models import CHECKLIST, Audit, AuditItem
@@ -29,11 +30,14 @@ from kesu.web.errors import error_response, field_errors
 
 
 def _month_param(text: str) -> date:
+    """The month asked for; this month when none, or none the calendar reaches, is asked."""
     try:
-        return date.fromisoformat(f"{text[:7]}-01")
+        month = date.fromisoformat(f"{text[:7]}-01")
     except ValueError:
-        today = timezone.localdate()
-        return today.replace(day=1)
+        month = None
+    if month is None or not in_year_range(month):
+        return timezone.localdate().replace(day=1)
+    return month
 
 
 @staff_required

@@ -50,7 +50,7 @@ from kesu.complaints.models import (
     SolutionStatus,
     Task,
 )
-from kesu.complaints.privacy import mask_email, mask_phone
+from kesu.complaints.privacy import ContactMask, mask_email, mask_phone
 from kesu.complaints.services.perform import perform, refuse_early
 from kesu.complaints.states import State
 from kesu.console.forms import (
@@ -571,6 +571,11 @@ def _render(
     page = ComplaintPage(request, complaint)
     template = TEMPLATE + "#main" if getattr(request, "htmx", False) else TEMPLATE
     response = render(request, template, page.context(**extra), status=status)
+    if not sees_contact_details(request.user, page.c):
+        # Free text (the description, contact summaries, notes …) may quote the customer's
+        # phone or email: masked there too, like in the record (docs/privacy.md).
+        mask = ContactMask.of(page.c.customer)
+        response.content = mask.text(response.content.decode()).encode()
     add_never_cache_headers(response)
     return response
 

@@ -22,6 +22,7 @@ from kesu.complaints.services import importing
 from kesu.policy.loader import NoActivePolicy, active_policy
 from kesu.web.access import staff_required
 from kesu.web.errors import field_errors
+from kesu.web.forms import CheckedForm
 
 TEMPLATE = "console/importing/import.html"
 # A web request is for files of a few thousand rows; larger ones go through `kesu import`.
@@ -34,7 +35,7 @@ CONTENT_TYPES = {
 }
 
 
-class ImportForm(forms.Form):
+class ImportForm(CheckedForm):
     file = forms.FileField(label=gettext_lazy("File (.xlsx or .csv)"))
     mode = forms.ChoiceField(
         label=gettext_lazy("If some rows have errors"),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from kesu.accounts.models import STAFF_ROLES, Department, User
 from kesu.improvement.models import CHECKLIST, ActionKind, ActionSource, ActionStatus
+from kesu.web.forms import CheckedForm
 
 YES_NO = [("", "—"), ("1", gettext_lazy("Yes")), ("0", gettext_lazy("No"))]
 
@@ -35,7 +36,7 @@ def department_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [(str(d.pk), d.name) for d in Department.objects.order_by("code")]
 
 
-class ActionFilterForm(forms.Form):
+class ActionFilterForm(CheckedForm):
     status = forms.ChoiceField(
         label=gettext_lazy("Status"),
         required=False,
@@ -56,7 +57,7 @@ class ActionFilterForm(forms.Form):
         self.fields["department"].choices = department_choices()
 
 
-class ActionCreateForm(forms.Form):
+class ActionCreateForm(CheckedForm):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=ActionKind.choices)
     source = forms.ChoiceField(label=gettext_lazy("Source"), choices=ActionSource.choices)
@@ -123,24 +124,24 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
-class StartForm(forms.Form):
+class StartForm(CheckedForm):
     note = forms.CharField(
         label=gettext_lazy("Note"), required=False, max_length=20_000, widget=forms.Textarea
     )
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(CheckedForm):
     evidence = forms.CharField(
         label=gettext_lazy("Evidence: what was done"), max_length=20_000, widget=forms.Textarea
     )
     files = MultipleFileField(label=gettext_lazy("Files"), required=False)
 
 
-class MeasureForm(forms.Form):
+class MeasureForm(CheckedForm):
     pass
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(CheckedForm):
     effective = forms.TypedChoiceField(
         label=gettext_lazy("Was the action effective?"),
         choices=[("1", gettext_lazy("Effective")), ("0", gettext_lazy("Not effective"))],
@@ -155,7 +156,7 @@ class ConfirmForm(forms.Form):
     )
 
 
-class CancelForm(forms.Form):
+class CancelForm(CheckedForm):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=20_000, widget=forms.Textarea)
 
 
@@ -178,7 +179,7 @@ STEP_LABELS = {
 # ---- audits ---------------------------------------------------------------------------------
 
 
-class DrawForm(forms.Form):
+class DrawForm(CheckedForm):
     department = forms.TypedChoiceField(label=gettext_lazy("Department"), coerce=int)
     month = forms.CharField(
         label=gettext_lazy("Month"), widget=forms.DateInput(attrs={"type": "month"})
@@ -214,7 +215,7 @@ class DrawForm(forms.Form):
             raise forms.ValidationError(gettext_lazy("Give the month as YYYY-MM.")) from None
 
 
-class ScoreForm(forms.Form):
+class ScoreForm(CheckedForm):
     finding = forms.CharField(
         label=gettext_lazy("Finding"), required=False, max_length=20_000, widget=forms.Textarea
     )
@@ -239,7 +240,7 @@ class ScoreForm(forms.Form):
         return {name: self.cleaned_data.get(f"note_{name}", "") for name, _label in CHECKLIST}
 
 
-class CompleteAuditForm(forms.Form):
+class CompleteAuditForm(CheckedForm):
     note = forms.CharField(
         label=gettext_lazy("Conclusion"), required=False, max_length=20_000, widget=forms.Textarea
     )

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET
 from kesu.accounts.models import Role
 from kesu.complaints.access import visible_complaints
 from kesu.complaints.errors import DomainError, IdempotencyConflict
+from kesu.complaints.input_rules import in_year_range
 from kesu.complaints.models import Complaint, Customer, CustomerAccount
 from kesu.complaints.services import grading
 from kesu.complaints.services.intake import NewComplaint, complaint_create
@@ -162,7 +163,8 @@ def _moment(request: HttpRequest, name: str) -> datetime | None:
             moment = datetime.strptime(text, fmt)  # noqa: DTZ007 — made aware just below
         except ValueError:
             continue
-        return timezone.make_aware(moment)
+        # A year no calendar arithmetic reaches is no time at all (a 500 before).
+        return timezone.make_aware(moment) if in_year_range(moment) else None
     return None
 
 

@@ -35,6 +35,7 @@ from kesu.complaints.states import State
 from kesu.console.context import board
 from kesu.web.access import staff_required
 from kesu.web.errors import error_response
+from kesu.web.forms import CheckedForm
 
 PAGE_SIZE = 50
 EXPORT_CAP = 50_000
@@ -48,7 +49,7 @@ YES_NO = [("", gettext_lazy("Any")), ("yes", gettext_lazy("Yes")), ("no", gettex
 # --- the filter form -------------------------------------------------------------------------
 
 
-class FilterForm(forms.Form):
+class FilterForm(CheckedForm):
     """The GET filters of a queue. Invalid values are reported and left out; never a 500."""
 
     state = forms.ChoiceField(label=gettext_lazy("State"), required=False)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kesu.api import presenters
 from kesu.complaints.access import PortalCustomer, complaint_for_token
-from kesu.complaints.errors import DomainError
+from kesu.complaints.errors import DomainError, LinkExpired
 from kesu.complaints.models import Attachment, Complaint, EventKind, SolutionAction
 from kesu.complaints.privacy import mask_email, mask_phone
 from kesu.complaints.services import transitions
@@ -38,6 +38,7 @@ from kesu.portal.forms import (
 )
 from kesu.portal.services import portal_add_info, portal_provide_info
 from kesu.portal.uploads import IMAGE_TYPES, max_file_bytes, max_files
+from kesu.portal.views.expired import follows_link
 from kesu.portal.views.headers import keep_private, private_page
 
 # What each state means for the customer, in plain words.
@@ -80,9 +81,12 @@ CLOSE_REASON = {
 }
 
 
-def _complaint(token: str) -> tuple[Complaint, PortalCustomer]:
+def _complaint(request: HttpRequest, token: str) -> tuple[Complaint, PortalCustomer]:
+    """The link's complaint; an ended link raises ``LinkExpired`` for ``follows_link``."""
     try:
-        return complaint_for_token(token)
+        return complaint_for_token(token, user=request.user)
+    except LinkExpired:
+        raise
     except DomainError:
         raise Http404 from None
 
@@ -168,6 +172,7 @@ def case_context(
     category = complaint.policy.doc.category(complaint.category)
     reopen_until = transitions.reopen_deadline(complaint) if "reopen" in actions else None
     customer = detail["customer"]
+    link_ends = complaint.portal_link_expires_at
     return {
         "title": complaint.number,
         "complaint": complaint,
@@ -193,6 +198,7 @@ def case_context(
         "reopen_until": reopen_until,
         "reopen_passed": reopen_until is not None and now > reopen_until,
         "reopen_days": complaint.policy.doc.reopen_window_days,
+        "link_until": link_ends if link_ends is not None and now <= link_ends else None,
         "max_file_bytes": max_file_bytes(),
         "max_files": max_files(),
     }
@@ -232,9 +238,10 @@ def _render(
     return keep_private(render(request, "portal/case.html", context, status=status))
 
 
+@follows_link
 @require_GET
 def case(request: HttpRequest, token: str) -> HttpResponse:
-    complaint, visitor = _complaint(token)
+    complaint, visitor = _complaint(request, token)
     return _render(request, complaint, visitor)
 
 
@@ -248,7 +255,7 @@ def _act(
     """Check the form, claim the version the customer saw, perform, then back to the page
     with ``perform``'s thanks (POST-redirect-GET). A refusal shows on the form, with the page
     as it is now."""
-    complaint, visitor = _complaint(token)
+    complaint, visitor = _complaint(request, token)
     form = form_class(request.POST, request.FILES)
     status = 422
     if form.is_valid():
@@ -267,6 +274,7 @@ def _act(
     return _render(request, complaint, visitor, bound=bound, status=status)
 
 
+@follows_link
 @require_POST
 def add_info(request: HttpRequest, token: str) -> HttpResponse:
     def perform(complaint: Complaint, visitor: PortalCustomer, data: dict[str, Any]) -> str:
@@ -276,6 +284,7 @@ def add_info(request: HttpRequest, token: str) -> HttpResponse:
     return _act(request, token, InfoForm, "info_form", perform)
 
 
+@follows_link
 @require_POST
 def provide_info(request: HttpRequest, token: str) -> HttpResponse:
     def perform(complaint: Complaint, visitor: PortalCustomer, data: dict[str, Any]) -> str:
@@ -287,6 +296,7 @@ def provide_info(request: HttpRequest, token: str) -> HttpResponse:
     return _act(request, token, ProvideInfoForm, "provide_form", perform)
 
 
+@follows_link
 @require_POST
 def rate(request: HttpRequest, token: str) -> HttpResponse:
     def perform(complaint: Complaint, visitor: PortalCustomer, data: dict[str, Any]) -> str:
@@ -308,6 +318,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     return _act(request, token, RateForm, "rate_form", perform)
 
 
+@follows_link
 @require_POST
 def reopen(request: HttpRequest, token: str) -> HttpResponse:
     def perform(complaint: Complaint, visitor: PortalCustomer, data: dict[str, Any]) -> str:
@@ -317,12 +328,13 @@ def reopen(request: HttpRequest, token: str) -> HttpResponse:
     return _act(request, token, ReopenForm, "reopen_form", perform)
 
 
+@follows_link
 @private_page
 @require_GET
 def attachment(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     """A file of the complaint the customer may see. Photos open in the browser, anything else
     downloads; the stored type (found from the content at upload) is the one sent."""
-    complaint, _visitor = _complaint(token)
+    complaint, _visitor = _complaint(request, token)
     att = Attachment.objects.filter(pk=pk, complaint=complaint, visible_to_customer=True).first()
     if att is None:
         raise Http404

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from kesu.accounts.models import Role, User
 from kesu.complaints.access import complaint_for_token
-from kesu.complaints.errors import DomainError
+from kesu.complaints.errors import DomainError, LinkExpired
 from kesu.complaints.models import Channel, Customer
 from kesu.complaints.privacy import mask_email, mask_phone
 from kesu.complaints.services.intake import NewComplaint
@@ -27,6 +27,7 @@ from kesu.portal import ratelimit
 from kesu.portal.forms import SubmitForm, add_domain_error
 from kesu.portal.services import portal_submit
 from kesu.portal.uploads import max_file_bytes, max_files, max_total_bytes
+from kesu.portal.views.expired import follows_link
 from kesu.portal.views.headers import private_page
 
 
@@ -72,8 +73,8 @@ def _initial(request: HttpRequest) -> dict[str, str]:
     if not token:
         return {}
     try:
-        earlier, _visitor = complaint_for_token(token)
-    except DomainError:
+        earlier, _visitor = complaint_for_token(token, user=request.user)
+    except DomainError:  # an ended link fills in nothing either
         return {}
     customer = earlier.customer
     return {
@@ -144,11 +145,14 @@ def submit(request: HttpRequest) -> HttpResponse:
     return redirect("portal:sent", token=complaint.portal_token)
 
 
+@follows_link
 @private_page
 def sent(request: HttpRequest, token: str) -> HttpResponse:
     """The receipt: the number to quote and the private link to follow the complaint."""
     try:
-        complaint, _visitor = complaint_for_token(token)
+        complaint, _visitor = complaint_for_token(token, user=request.user)
+    except LinkExpired:
+        raise
     except DomainError:
         raise Http404 from None
     customer = complaint.customer

@@ -37,6 +37,21 @@
   });
   document.addEventListener("htmx:afterSwap", tick);
 
+  // Behaviour that pages ask for by attribute, instead of inline handlers (onchange=…), which
+  // the Content-Security-Policy refuses (docs/decisions/0010-security-headers.md):
+  // <select data-autosubmit> sends its form when changed (the language switch);
+  // <input type="checkbox" data-toggle-class="c" data-toggle-target="id"> sets class c on the
+  // element with that id while checked (the analysis page's "show tables").
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches("select[data-autosubmit]") && el.form) {
+      el.form.submit();
+    } else if (el.matches("input[data-toggle-class]")) {
+      var target = document.getElementById(el.getAttribute("data-toggle-target"));
+      if (target) target.classList.toggle(el.getAttribute("data-toggle-class"), el.checked);
+    }
+  });
+
   // htmx 2 does not swap 4xx answers; ours that name a target (HX-Retarget, from
   // kesu.web.errors.error_response) carry a message the user must read.
   document.addEventListener("htmx:beforeSwap", function (event) {
