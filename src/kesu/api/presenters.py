@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Prefetch, prefetch_related_objects
 
 from kesu.accounts.models import Role, User
-from kesu.complaints.access import allowed_actions, sees_contact_details
+from kesu.complaints.access import CUSTOMER_EVENT_KEYS, allowed_actions, sees_contact_details
 from kesu.complaints.models import (
     Attachment,
     Callback,
@@ -36,25 +36,6 @@ from kesu.complaints.models import (
 )
 from kesu.complaints.privacy import ContactMask, mask_email, mask_phone
 from kesu.complaints.states import State
-
-# Event data a customer may read; anything else (grading, internal notes, staff ids) is not.
-CUSTOMER_EVENT_KEYS = frozenset(
-    {
-        "channel",
-        "into",
-        "merged_from",
-        "message",
-        "name",
-        "reason",
-        "recourse",
-        "received_at",
-        "reopened",
-        "round",
-        "size",
-        "summary",
-        "text",
-    }
-)
 
 DETAIL_PREFETCH = (
     "customer__account",

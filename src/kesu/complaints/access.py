@@ -24,6 +24,26 @@ from kesu.complaints.models import Complaint, Event, Solution, Task
 DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.MANAGER})
 PORTAL_TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
 
+# Event data a customer may read (portal, API, their data export); anything else (grading,
+# internal notes, staff ids) is not.
+CUSTOMER_EVENT_KEYS = frozenset(
+    {
+        "channel",
+        "into",
+        "merged_from",
+        "message",
+        "name",
+        "reason",
+        "recourse",
+        "received_at",
+        "reopened",
+        "round",
+        "size",
+        "summary",
+        "text",
+    }
+)
+
 
 @dataclass(frozen=True, eq=False)
 class PortalCustomer:

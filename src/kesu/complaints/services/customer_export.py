@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Role, User
-from kesu.complaints.access import require_data_requests
+from kesu.complaints.access import CUSTOMER_EVENT_KEYS, require_data_requests
 from kesu.complaints.models import (
     Attachment,
     Callback,
@@ -45,25 +45,6 @@ from kesu.complaints.states import State
 FORMAT = "kesu-customer-export"
 VERSION = 1
 JSON_NAME = "customer.json"
-
-# Timeline data a customer may read (as on the portal and in the API's customer view).
-CUSTOMER_EVENT_KEYS = frozenset(
-    {
-        "channel",
-        "into",
-        "merged_from",
-        "message",
-        "name",
-        "reason",
-        "recourse",
-        "received_at",
-        "reopened",
-        "round",
-        "size",
-        "summary",
-        "text",
-    }
-)
 
 
 def _iso(value: datetime | None) -> str | None:
