@@ -29,6 +29,12 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of .doc and .xls ali
 _FAMILIES = {OLE2: (DOC, XLS)}
 
 
+def safe_name(name: str) -> str:
+    """An uploaded file's name as shown and stored: no path separators or unprintable
+    characters, at most 200 characters ("" when nothing is left)."""
+    return "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")[:200].strip()
+
+
 def sniff(content: bytes, claimed: str = "") -> str | None:
     """The type ``content`` is, or None when it is none we accept. ``claimed`` only chooses
     between types sharing one container (a .doc and an .xls are both OLE2 files)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from kesu.complaints import filetypes
 from kesu.mailin.parsing import MailFile
 from kesu.portal.uploads import CheckedFile, max_file_bytes, max_files, max_total_bytes, sniff
 
@@ -30,8 +31,7 @@ def choose_files(files: list[MailFile]) -> FileChoice:
     choice = FileChoice()
     total = 0
     for f in files:
-        name = "".join(ch for ch in f.name if ch.isprintable() and ch not in "/\\")[:200]
-        name = name or _("file")
+        name = filetypes.safe_name(f.name) or _("file")
         ctype = sniff(f.content)
         if ctype is None:
             reason = _("not a photo or PDF")

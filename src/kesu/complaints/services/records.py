@@ -210,8 +210,7 @@ def checked_upload(
         raise InvalidInput(errors={field: _("This type of file is not accepted.")})
     if claimed in ALLOWED_UPLOAD_TYPES and claimed.split("/")[0] != found.split("/")[0]:
         raise InvalidInput(errors={field: _("The content of the file does not match its type.")})
-    safe = "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")[:200]
-    return CheckedUpload(name=safe.strip() or "file", content_type=found)
+    return CheckedUpload(name=filetypes.safe_name(name) or "file", content_type=found)
 
 
 def complaint_add_attachment(
