@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from kesu.complaints.access import require_data_requests
 from kesu.complaints.errors import InvalidInput, NotFound
 from kesu.complaints.models import Complaint, Customer
-from kesu.complaints.services.customer_erasure import ErasureResult, erase_customer
+from kesu.complaints.services.customer_erasure import ErasureResult, erase_customer, open_numbers
 from kesu.complaints.services.customer_export import export_customer_data
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "erase_customer",
     "export_customer_data",
     "find_customers",
+    "open_numbers",
     "require_data_requests",
 ]
 

@@ -104,8 +104,13 @@ def _redact(
     return len(changed)
 
 
+def open_numbers(complaints: list[Complaint]) -> list[str]:
+    """The numbers of the complaints that stop an erasure: those not yet finished."""
+    return [c.number for c in complaints if c.state not in State.terminal()]
+
+
 def _refuse_open(complaints: list[Complaint]) -> None:
-    still_open = [c.number for c in complaints if c.state not in State.terminal()]
+    still_open = open_numbers(complaints)
     if still_open:
         raise GuardFailed(
             _(

@@ -22,7 +22,6 @@ from kesu.complaints.input_rules import MESSAGES, text_problem
 from kesu.complaints.models import Customer, CustomerDataLog
 from kesu.complaints.privacy import ERASED_NAME, REDACTED
 from kesu.complaints.services import customer_data
-from kesu.complaints.states import State
 from kesu.web.access import staff_required
 from kesu.web.errors import error_response, field_errors
 
@@ -71,7 +70,7 @@ def _detail_context(customer: Customer) -> dict[str, Any]:
         "nav": "customers",
         "customer": customer,
         "complaints": complaints,
-        "open_numbers": [c.number for c in complaints if c.state not in State.terminal()],
+        "open_numbers": customer_data.open_numbers(complaints),
         "log": list(customer.data_log.select_related("actor").order_by("-at", "-pk")[:50]),
     }
 
